@@ -1,0 +1,254 @@
+//! `shoplook`: the command-line front end of the SDK.
+//!
+//! Output contract (scripts rely on it): results on stdout; on any failure exactly one line on
+//! stderr and exit code 2 (bad input, missing file...) — never a panic message.
+
+mod annotate;
+mod bench;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use shoplook_core::{Analysis, AnalyzeOptions, Engine, EngineConfig, Rect};
+
+#[derive(Parser)]
+#[command(
+    name = "shoplook",
+    version,
+    about = "Shop the look: find shoppable objects in a photo, on this machine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Detect shoppable objects in a photo.
+    Analyze {
+        photo: PathBuf,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Write the photo with labelled boxes drawn on it (JPEG).
+        #[arg(long, value_name = "OUT.jpg")]
+        annotate: Option<PathBuf>,
+        /// Minimum detection score (default: each detector's own).
+        #[arg(long, value_name = "S")]
+        min_score: Option<f32>,
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        max_items: usize,
+        /// Include each item's embedding in the JSON output.
+        #[arg(long)]
+        embeddings: bool,
+        #[command(flatten)]
+        models: ModelArgs,
+    },
+    /// Print the embedding of a whole photo or of a region of it.
+    Embed {
+        photo: PathBuf,
+        /// Region in photo pixels: x,y,width,height.
+        #[arg(long, value_name = "x,y,w,h", value_parser = parse_region)]
+        region: Option<Rect>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        models: ModelArgs,
+    },
+    /// Time model loading and each pipeline stage over repeated runs.
+    Bench {
+        photo: PathBuf,
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        #[arg(long, default_value_t = 2)]
+        warmup: usize,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        models: ModelArgs,
+    },
+}
+
+#[derive(Args, Clone)]
+struct ModelArgs {
+    /// Model directory (default: $SHOPLOOK_MODELS or the models/ folder of this checkout).
+    #[arg(long, value_name = "DIR", global = true)]
+    models: Option<PathBuf>,
+    /// Detectors to run, comma-separated manifest names (e.g. ssd_mbv2_oidv4,nanodet).
+    #[arg(long, value_delimiter = ',', global = true)]
+    detectors: Option<Vec<String>>,
+}
+
+impl ModelArgs {
+    fn load(&self) -> Result<Engine, String> {
+        let dir = self
+            .models
+            .clone()
+            .unwrap_or_else(Engine::default_model_dir);
+        let mut config = EngineConfig::default();
+        if let Some(d) = &self.detectors {
+            config.detectors = d.clone();
+        }
+        Engine::from_dir_with(&dir, &config).map_err(|e| e.to_string())
+    }
+}
+
+fn parse_region(s: &str) -> Result<Rect, String> {
+    let v: Vec<f32> = s
+        .split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<f32>()
+                .map_err(|_| format!("{p:?} is not a number"))
+        })
+        .collect::<Result<_, _>>()?;
+    match v[..] {
+        [x, y, w, h] => Ok(Rect::new(x, y, w, h)),
+        _ => Err("expected x,y,width,height".into()),
+    }
+}
+
+fn read_photo(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Library code returns errors rather than panicking; this guard keeps the promise of one
+    // clean line on stderr even if a bug somewhere does panic.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("shoplook: internal error: {info}")
+    }));
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(msg)) => {
+            eprintln!("shoplook: {msg}");
+            ExitCode::from(2)
+        }
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Analyze {
+            photo,
+            json,
+            annotate,
+            min_score,
+            max_items,
+            embeddings,
+            models,
+        } => {
+            let bytes = read_photo(&photo)?;
+            let engine = models.load()?;
+            let options = AnalyzeOptions {
+                min_score,
+                max_items,
+                embed: embeddings,
+            };
+            let analysis = engine
+                .analyze(&bytes, &options)
+                .map_err(|e| e.to_string())?;
+            if let Some(out) = annotate {
+                let photo = engine.decode(&bytes).map_err(|e| e.to_string())?;
+                annotate::write(&photo, &analysis.items, &out)?;
+                if !json {
+                    eprintln!("annotated photo written to {}", out.display());
+                }
+            }
+            if json {
+                println!("{}", analysis_json(&analysis));
+            } else {
+                print_table(&photo, &analysis);
+            }
+            Ok(())
+        }
+        Command::Embed {
+            photo,
+            region,
+            json,
+            models,
+        } => {
+            let bytes = read_photo(&photo)?;
+            let engine = models.load()?;
+            let embedding = match region {
+                Some(r) => engine.embed_region(&bytes, r),
+                None => engine.embed_image(&bytes),
+            }
+            .map_err(|e| e.to_string())?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"model": embedding.model, "embedding": embedding.vector})
+                );
+            } else {
+                let v: Vec<String> = embedding.vector.iter().map(|x| format!("{x:.6}")).collect();
+                println!("{} {}", embedding.model, v.join(" "));
+            }
+            Ok(())
+        }
+        Command::Bench {
+            photo,
+            runs,
+            warmup,
+            json,
+            models,
+        } => {
+            let bytes = read_photo(&photo)?;
+            bench::run(&photo, &bytes, &models, runs.max(1), warmup, json)
+        }
+    }
+}
+
+/// The stable JSON shape of `analyze --json`.
+fn analysis_json(a: &Analysis) -> serde_json::Value {
+    serde_json::json!({
+        "width": a.width,
+        "height": a.height,
+        "items": a.items,
+        "timings_ms": {
+            "decode": a.timings.decode_ms,
+            "detect": a.timings.detect_ms,
+            "embed": a.timings.embed_ms,
+            "total": a.timings.total_ms,
+        },
+        "models": { "detectors": a.detectors, "embedder": a.embedder },
+    })
+}
+
+fn print_table(photo: &Path, a: &Analysis) {
+    println!(
+        "{}: {}x{}, {} shoppable item(s)",
+        photo.display(),
+        a.width,
+        a.height,
+        a.items.len()
+    );
+    if !a.items.is_empty() {
+        println!(
+            "{:>3}  {:<18} {:<12} {:>5}  {:>24}",
+            "#", "label", "category", "score", "box (x, y, w, h)"
+        );
+    }
+    for item in &a.items {
+        let b = item.bbox;
+        println!(
+            "{:>3}  {:<18} {:<12} {:>5.2}  {:>24}",
+            item.id,
+            item.label,
+            item.category,
+            item.score,
+            format!("{:.0}, {:.0}, {:.0}, {:.0}", b.x, b.y, b.width, b.height)
+        );
+    }
+    let t = a.timings;
+    println!(
+        "time: decode {:.1} ms, detect {:.1} ms, embed {:.1} ms, total {:.1} ms",
+        t.decode_ms, t.detect_ms, t.embed_ms, t.total_ms
+    );
+}
+
+pub(crate) use ModelArgs as Models;

@@ -1,0 +1,143 @@
+//! The embedder: square context crops, resized to the model input, run as a batch, pooled
+//! features L2-normalised so that a dot product is the cosine similarity.
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::geometry::Rect;
+use crate::manifest::{ModelKind, ModelManifest};
+use crate::model::{Plan, load_plan, output_slice};
+use crate::preprocess::{crop, fill_input, input_tensor, resize_rgb};
+
+/// Which model produced a vector. Vectors are only comparable under the same contract; the
+/// catalogue refuses queries whose contract differs from its own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ModelContract {
+    pub id: String,
+    pub version: String,
+    pub dim: usize,
+}
+
+impl std::fmt::Display for ModelContract {
+    /// `id@version`, the form used on the wire.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.id, self.version)
+    }
+}
+
+/// An L2-normalised embedding with the contract of the model that made it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Embedding {
+    pub vector: Vec<f32>,
+    pub model: ModelContract,
+}
+
+impl Embedding {
+    /// Cosine similarity (both vectors are unit length).
+    pub fn cosine(&self, other: &Embedding) -> f32 {
+        dot(&self.vector, &other.vector)
+    }
+}
+
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Largest number of crops run through the model at once.
+const MAX_BATCH: usize = 8;
+
+/// A loaded embedder. Immutable after loading; safe to share between threads.
+pub struct Embedder {
+    manifest: ModelManifest,
+    contract: ModelContract,
+    crop_context: f32,
+    /// Plans for batch 1 and MAX_BATCH (the batch plan is filled with padding when fewer).
+    single: Plan,
+}
+
+impl Embedder {
+    pub fn load(manifest: ModelManifest, onnx: &[u8]) -> Result<Self> {
+        if manifest.kind != ModelKind::Embedder {
+            return Err(Error::model_invalid(
+                &manifest.id,
+                "manifest kind is not `embedder`",
+            ));
+        }
+        let spec = manifest
+            .embedding
+            .clone()
+            .expect("validated: embedders have an embedding spec");
+        let single = load_plan(&manifest, onnx, &[&spec.output], 1)?;
+        let dim: usize = single.output_shapes[0].iter().product();
+        if dim != spec.dim {
+            return Err(Error::model_invalid(
+                &manifest.id,
+                format!(
+                    "output {:?} has {dim} values, manifest says dim {}",
+                    spec.output, spec.dim
+                ),
+            ));
+        }
+        let contract = ModelContract {
+            id: manifest.id.clone(),
+            version: manifest.version.clone(),
+            dim,
+        };
+        Ok(Embedder {
+            manifest,
+            contract,
+            crop_context: spec.crop_context,
+            single,
+        })
+    }
+
+    pub fn contract(&self) -> &ModelContract {
+        &self.contract
+    }
+
+    pub fn manifest(&self) -> &ModelManifest {
+        &self.manifest
+    }
+
+    /// Embeds each box of `image` (working pixels) with context around it.
+    pub fn embed_boxes(&self, image: &RgbImage, boxes: &[Rect]) -> Result<Vec<Embedding>> {
+        let (w, h) = (image.width() as f32, image.height() as f32);
+        let crops: Vec<Rect> = boxes
+            .iter()
+            .map(|b| b.square_context(self.crop_context, w, h))
+            .collect();
+        self.embed_rects(image, &crops)
+    }
+
+    /// Embeds exactly the given rectangles (no added context), e.g. a user-drawn region or the
+    /// whole image.
+    pub fn embed_rects(&self, image: &RgbImage, rects: &[Rect]) -> Result<Vec<Embedding>> {
+        let _ = MAX_BATCH;
+        let spec = &self.manifest.input;
+        rects
+            .iter()
+            .map(|r| {
+                let pixels = resize_rgb(&crop(image, r), spec.width, spec.height);
+                let mut input = input_tensor(spec, 1);
+                fill_input(&mut input, 0, &pixels, spec);
+                let out = self.single.run(&self.manifest.id, input)?;
+                let raw = output_slice(&out, 0, &self.manifest.id)?;
+                Ok(self.finish(raw))
+            })
+            .collect()
+    }
+
+    fn finish(&self, raw: &[f32]) -> Embedding {
+        let norm = dot(raw, raw).sqrt();
+        let vector = if norm > 0.0 && norm.is_finite() {
+            raw.iter().map(|v| v / norm).collect()
+        } else {
+            vec![0.0; raw.len()]
+        };
+        Embedding {
+            vector,
+            model: self.contract.clone(),
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! The engine: models loaded once, then `analyze` any number of photos from any thread.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::{Detection, Detector, nms};
+use crate::embed::{Embedder, Embedding, ModelContract};
+use crate::error::{Error, Result};
+use crate::geometry::Rect;
+use crate::manifest::ModelManifest;
+use crate::photo::{self, DecodeLimits, Photo};
+
+/// A model as bytes: its manifest JSON and its ONNX file (apps load these from assets).
+#[derive(Debug, Clone)]
+pub struct ModelFiles {
+    pub manifest_json: Vec<u8>,
+    pub onnx: Vec<u8>,
+}
+
+impl ModelFiles {
+    /// Reads `<dir>/<name>.json` and the ONNX file it names.
+    pub fn from_dir(dir: &Path, name: &str) -> Result<Self> {
+        let manifest_path = dir.join(format!("{name}.json"));
+        let manifest_json = read(&manifest_path)?;
+        let manifest = ModelManifest::from_json(&manifest_json)?;
+        let onnx = read(&dir.join(&manifest.file))?;
+        Ok(ModelFiles {
+            manifest_json,
+            onnx,
+        })
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::ModelIo {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    })
+}
+
+/// Which models to load from a model directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// Detector manifest names (without `.json`); results of several detectors are merged.
+    pub detectors: Vec<String>,
+    /// Embedder manifest name (without `.json`).
+    pub embedder: String,
+    pub decode_limits: DecodeLimits,
+}
+
+/// The detector shipped on by default.
+pub const DEFAULT_DETECTOR: &str = "ssd_mbv2_oidv4";
+/// The optional COCO detector (bags, ties, umbrellas, sofas...), merged when enabled.
+pub const COCO_DETECTOR: &str = "nanodet";
+/// The embedder shipped by default.
+pub const DEFAULT_EMBEDDER: &str = "efficientnet_lite0_feat";
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            detectors: vec![DEFAULT_DETECTOR.into()],
+            embedder: DEFAULT_EMBEDDER.into(),
+            decode_limits: DecodeLimits::default(),
+        }
+    }
+}
+
+/// Per-call options of [`Engine::analyze`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyzeOptions {
+    /// Minimum detection score; `None` uses each detector's own default.
+    pub min_score: Option<f32>,
+    /// At most this many items, best first.
+    pub max_items: usize,
+    /// Compute an embedding for every item (needed to search the catalogue).
+    pub embed: bool,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions {
+            min_score: None,
+            max_items: 20,
+            embed: true,
+        }
+    }
+}
+
+/// A shoppable object found in a photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Index of the item in this analysis (0 = best score).
+    pub id: u32,
+    /// The detector's label, e.g. `Footwear`.
+    pub label: String,
+    /// Shopping category the catalogue filters on, e.g. `shoes`.
+    pub category: String,
+    pub score: f32,
+    /// Box in original-photo pixels (display orientation).
+    pub bbox: Rect,
+    /// Unit-length embedding under [`Analysis::embedder`]'s contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<Vec<f32>>,
+    /// Id of the detector model that found it.
+    pub detector: String,
+}
+
+/// Wall-clock time of each stage, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub decode_ms: f64,
+    pub detect_ms: f64,
+    pub embed_ms: f64,
+    pub total_ms: f64,
+}
+
+/// Identifies a detector model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetectorInfo {
+    pub id: String,
+    pub version: String,
+}
+
+/// What [`Engine::analyze`] found in one photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// Photo size in display orientation.
+    pub width: u32,
+    pub height: u32,
+    pub items: Vec<Item>,
+    pub timings: Timings,
+    pub detectors: Vec<DetectorInfo>,
+    pub embedder: ModelContract,
+}
+
+/// Loaded models. `Send + Sync`: load once, share (e.g. in an `Arc`) and call from any thread.
+pub struct Engine {
+    detectors: Vec<Detector>,
+    embedder: Embedder,
+    limits: DecodeLimits,
+}
+
+impl Engine {
+    /// Loads the default models from `dir`.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::from_dir_with(dir, &EngineConfig::default())
+    }
+
+    /// Loads the models named in `config` from `dir`.
+    pub fn from_dir_with(dir: impl AsRef<Path>, config: &EngineConfig) -> Result<Self> {
+        let dir = dir.as_ref();
+        let detectors = config
+            .detectors
+            .iter()
+            .map(|name| ModelFiles::from_dir(dir, name))
+            .collect::<Result<Vec<_>>>()?;
+        let embedder = ModelFiles::from_dir(dir, &config.embedder)?;
+        Self::from_files(&detectors, &embedder, config.decode_limits)
+    }
+
+    /// Loads models handed over as bytes.
+    pub fn from_files(
+        detectors: &[ModelFiles],
+        embedder: &ModelFiles,
+        limits: DecodeLimits,
+    ) -> Result<Self> {
+        if detectors.is_empty() {
+            return Err(Error::model_invalid(
+                "engine",
+                "at least one detector is needed",
+            ));
+        }
+        let detectors = detectors
+            .iter()
+            .map(|f| Detector::load(ModelManifest::from_json(&f.manifest_json)?, &f.onnx))
+            .collect::<Result<Vec<_>>>()?;
+        let embedder = Embedder::load(
+            ModelManifest::from_json(&embedder.manifest_json)?,
+            &embedder.onnx,
+        )?;
+        Ok(Engine {
+            detectors,
+            embedder,
+            limits,
+        })
+    }
+
+    /// The model directory of a source checkout or install: `$SHOPLOOK_MODELS` if set, else
+    /// `models/` at the workspace root.
+    pub fn default_model_dir() -> PathBuf {
+        std::env::var_os("SHOPLOOK_MODELS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models"))
+    }
+
+    /// The embedding contract of this engine's vectors.
+    pub fn embedder_contract(&self) -> &ModelContract {
+        self.embedder.contract()
+    }
+
+    pub fn detector_infos(&self) -> Vec<DetectorInfo> {
+        self.detectors
+            .iter()
+            .map(|d| DetectorInfo {
+                id: d.manifest().id.clone(),
+                version: d.manifest().version.clone(),
+            })
+            .collect()
+    }
+
+    /// Decodes photo bytes under this engine's limits.
+    pub fn decode(&self, bytes: &[u8]) -> Result<Photo> {
+        photo::decode(bytes, &self.limits)
+    }
+
+    /// Decodes, detects and (optionally) embeds every shoppable object in a photo.
+    pub fn analyze(&self, bytes: &[u8], options: &AnalyzeOptions) -> Result<Analysis> {
+        let start = Instant::now();
+        let photo = self.decode(bytes)?;
+        let decode_ms = ms(start);
+        let mut analysis = self.analyze_photo(&photo, options)?;
+        analysis.timings.decode_ms = decode_ms;
+        analysis.timings.total_ms = ms(start);
+        Ok(analysis)
+    }
+
+    /// [`Engine::analyze`] on an already-decoded photo.
+    pub fn analyze_photo(&self, photo: &Photo, options: &AnalyzeOptions) -> Result<Analysis> {
+        let start = Instant::now();
+        if let Some(s) = options.min_score
+            && !(0.0..1.0).contains(&s)
+        {
+            return Err(Error::model_invalid(
+                "options",
+                format!("min_score {s} must be within [0, 1)"),
+            ));
+        }
+        let mut found: Vec<Detection> = Vec::new();
+        for detector in &self.detectors {
+            let min_score = options
+                .min_score
+                .unwrap_or_else(|| detector.default_min_score());
+            found.extend(detector.detect(&photo.image, min_score, options.max_items)?);
+        }
+        // Merge detectors: the same object found by two models is kept once.
+        let found = if self.detectors.len() > 1 {
+            nms::nms(found, 0.6, options.max_items)
+        } else {
+            found
+        };
+        let detect_ms = ms(start);
+
+        let embed_start = Instant::now();
+        let mut embeddings = if options.embed {
+            let boxes: Vec<Rect> = found.iter().map(|d| d.rect).collect();
+            self.embedder
+                .embed_boxes(&photo.image, &boxes)?
+                .into_iter()
+                .map(|e| Some(e.vector))
+                .collect()
+        } else {
+            vec![None; found.len()]
+        };
+        let embed_ms = if options.embed { ms(embed_start) } else { 0.0 };
+
+        let (sx, sy) = photo.to_original_scale();
+        let items = found
+            .into_iter()
+            .zip(embeddings.drain(..))
+            .enumerate()
+            .map(|(i, (d, embedding))| Item {
+                id: i as u32,
+                label: d.label,
+                category: d.category,
+                score: d.score,
+                bbox: d.rect.scaled(sx, sy),
+                embedding,
+                detector: d.model_id,
+            })
+            .collect();
+        Ok(Analysis {
+            width: photo.original_width,
+            height: photo.original_height,
+            items,
+            timings: Timings {
+                decode_ms: 0.0,
+                detect_ms,
+                embed_ms,
+                total_ms: ms(start),
+            },
+            detectors: self.detector_infos(),
+            embedder: self.embedder.contract().clone(),
+        })
+    }
+
+    /// Embeds a region the user drew, given in original-photo pixels (no context is added:
+    /// the user chose the frame).
+    pub fn embed_region(&self, bytes: &[u8], region: Rect) -> Result<Embedding> {
+        let photo = self.decode(bytes)?;
+        self.embed_region_of(&photo, region)
+    }
+
+    /// [`Engine::embed_region`] on an already-decoded photo.
+    pub fn embed_region_of(&self, photo: &Photo, region: Rect) -> Result<Embedding> {
+        let (ow, oh) = (photo.original_width as f32, photo.original_height as f32);
+        if !region.is_finite() || region.width <= 0.0 || region.height <= 0.0 {
+            return Err(Error::InvalidRegion {
+                detail: format!("{region:?} has no area"),
+            });
+        }
+        let clamped = region.clamp_to(ow, oh);
+        if clamped.width < 1.0 || clamped.height < 1.0 {
+            return Err(Error::InvalidRegion {
+                detail: format!("{region:?} lies outside the {ow}x{oh} photo"),
+            });
+        }
+        let (sx, sy) = photo.to_original_scale();
+        let working = clamped.scaled(1.0 / sx, 1.0 / sy);
+        Ok(self
+            .embedder
+            .embed_rects(&photo.image, &[working])?
+            .remove(0))
+    }
+
+    /// Embeds the whole photo (catalogue packshots where nothing is detected).
+    pub fn embed_image(&self, bytes: &[u8]) -> Result<Embedding> {
+        let photo = self.decode(bytes)?;
+        let (w, h) = photo.image.dimensions();
+        Ok(self
+            .embedder
+            .embed_rects(&photo.image, &[Rect::new(0.0, 0.0, w as f32, h as f32)])?
+            .remove(0))
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        assert_send_sync::<Engine>();
+    }
+}

@@ -1,0 +1,26 @@
+//! ShopLook core: the on-device "shop the look" pipeline.
+//!
+//! ```text
+//! photo bytes ──decode──▶ Photo ──detect──▶ boxes ──crop+embed──▶ Items (box, label, category, embedding)
+//!   (photo.rs)            (detect/)          (embed.rs)            └─▶ catalogue client (client.rs)
+//! ```
+//!
+//! Everything is driven by model manifests ([`manifest`]); [`Engine`] ties the stages together.
+
+pub mod detect;
+pub mod embed;
+pub mod engine;
+pub mod error;
+pub mod geometry;
+pub mod manifest;
+mod model;
+pub mod photo;
+pub mod preprocess;
+
+pub use embed::{Embedding, ModelContract};
+pub use engine::{
+    Analysis, AnalyzeOptions, DetectorInfo, Engine, EngineConfig, Item, ModelFiles, Timings,
+};
+pub use error::{Error, Result};
+pub use geometry::Rect;
+pub use photo::{DecodeLimits, Photo};
