@@ -7,6 +7,8 @@
 //!
 //! Everything is driven by model manifests ([`manifest`]); [`Engine`] ties the stages together.
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod detect;
 pub mod embed;
 pub mod engine;
@@ -16,6 +18,7 @@ pub mod manifest;
 mod model;
 pub mod photo;
 pub mod preprocess;
+pub mod wire;
 
 pub use embed::{Embedding, ModelContract};
 pub use engine::{
