@@ -5,6 +5,7 @@
 
 mod annotate;
 mod bench;
+mod catalogue;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -69,6 +70,13 @@ enum Command {
         #[command(flatten)]
         models: ModelArgs,
     },
+    /// The catalogue lookup service: ingest product feeds, serve the API, manage keys, evaluate.
+    Catalogue {
+        #[command(subcommand)]
+        command: catalogue::CatalogueCommand,
+    },
+    /// Analyse a photo on this machine and look every item up in a catalogue server.
+    Lookup(catalogue::LookupArgs),
 }
 
 #[derive(Args, Clone)]
@@ -200,6 +208,8 @@ fn run(cli: Cli) -> Result<(), String> {
             let bytes = read_photo(&photo)?;
             bench::run(&photo, &bytes, &models, runs.max(1), warmup, json)
         }
+        Command::Catalogue { command } => catalogue::run(command),
+        Command::Lookup(args) => catalogue::lookup(args),
     }
 }
 

@@ -1,0 +1,424 @@
+//! PostgreSQL + pgvector store: one `products` table with a `vector(dim)` column and an HNSW
+//! index (inner product on unit vectors = cosine). API servers keep no state of their own, so
+//! any number of them can serve one primary; searches and product reads can go to a read
+//! replica (`read_url`).
+
+use std::sync::Mutex;
+
+use pgvector::Vector;
+use postgres::{Client, NoTls};
+use shoplook_core::ModelContract;
+use shoplook_core::wire::{Event, EventType, Product, SearchFilters};
+
+use super::{KeyInfo, Store, StoreStats, StoredProduct, Upserted};
+use crate::error::{CatError, CatResult};
+
+const SCHEMA: &str = "
+CREATE EXTENSION IF NOT EXISTS vector;
+CREATE TABLE IF NOT EXISTS catalogue_meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    n bigserial PRIMARY KEY, ts timestamptz NOT NULL DEFAULT now(), type text NOT NULL,
+    product_id text NOT NULL, query_id text, key_name text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    hash text PRIMARY KEY, name text NOT NULL, admin boolean NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+";
+
+/// HNSW search breadth (pgvector's `hnsw.ef_search`).
+fn ef_search() -> usize {
+    std::env::var("SHOPLOOK_EF_SEARCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(128)
+}
+
+/// A small connection pool: idle connections are reused, broken ones dropped.
+struct Pool {
+    url: String,
+    idle: Mutex<Vec<Client>>,
+}
+
+impl Pool {
+    fn new(url: &str) -> Self {
+        Pool {
+            url: url.to_string(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn connect(&self) -> CatResult<Client> {
+        let mut c = Client::connect(&self.url, NoTls)?;
+        // Iterative scans keep filtered HNSW searches from returning fewer than k rows.
+        c.batch_execute(&format!(
+            "SET hnsw.ef_search = {}; SET hnsw.iterative_scan = relaxed_order;",
+            ef_search()
+        ))?;
+        Ok(c)
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Client) -> CatResult<T>) -> CatResult<T> {
+        let idle = self.idle.lock().unwrap().pop();
+        let mut client = match idle {
+            Some(c) if !c.is_closed() => c,
+            _ => self.connect()?,
+        };
+        let out = f(&mut client);
+        if !client.is_closed() {
+            let mut idle = self.idle.lock().unwrap();
+            if idle.len() < 32 {
+                idle.push(client);
+            }
+        }
+        out
+    }
+}
+
+pub struct PgStore {
+    primary: Pool,
+    replica: Option<Pool>,
+}
+
+fn row_product(r: &postgres::Row) -> Product {
+    Product {
+        id: r.get("id"),
+        title: r.get("title"),
+        brand: r.get("brand"),
+        price: r.get("price"),
+        currency: r.get("currency"),
+        category: r.get("category"),
+        image: r.get("image"),
+        url: r.get("url"),
+        in_stock: r.get("in_stock"),
+    }
+}
+
+const PRODUCT_COLS: &str = "id, title, brand, price, currency, category, image, url, in_stock";
+
+impl PgStore {
+    pub fn open(url: &str, read_url: Option<&str>) -> CatResult<Self> {
+        let primary = Pool::new(url);
+        primary.with(|c| {
+            // Serialise schema creation between servers starting together.
+            let mut tx = c.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock(7265823)", &[])?;
+            tx.batch_execute(SCHEMA)?;
+            tx.commit()?;
+            Ok(())
+        })?;
+        let store = PgStore {
+            primary,
+            replica: read_url.map(Pool::new),
+        };
+        if let Some(contract) = store.contract()? {
+            store.create_products_table(&contract)?;
+        }
+        Ok(store)
+    }
+
+    fn reader(&self) -> &Pool {
+        self.replica.as_ref().unwrap_or(&self.primary)
+    }
+
+    fn create_products_table(&self, contract: &ModelContract) -> CatResult<()> {
+        let dim = contract.dim;
+        self.primary.with(|c| {
+            let mut tx = c.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock(7265823)", &[])?;
+            tx.batch_execute(&format!(
+                "CREATE TABLE IF NOT EXISTS products (
+                    id text PRIMARY KEY, title text NOT NULL, brand text NOT NULL,
+                    price double precision NOT NULL, currency text NOT NULL, category text NOT NULL,
+                    image text NOT NULL, url text NOT NULL, in_stock boolean NOT NULL,
+                    content_hash text NOT NULL, embedding vector({dim}) NOT NULL,
+                    updated_at timestamptz NOT NULL DEFAULT now());
+                 CREATE INDEX IF NOT EXISTS products_embedding_hnsw ON products
+                    USING hnsw (embedding vector_ip_ops) WITH (m = 16, ef_construction = 128);
+                 CREATE INDEX IF NOT EXISTS products_category ON products (lower(category));"
+            ))?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Many products in one transaction (bulk loads; the benchmarks).
+    pub fn upsert_batch(&self, items: &[(Product, String, Vec<f32>)]) -> CatResult<()> {
+        self.primary.with(|c| {
+            let mut tx = c.transaction()?;
+            let stmt = tx.prepare(UPSERT)?;
+            for (p, h, v) in items {
+                tx.execute(
+                    &stmt,
+                    &[
+                        &p.id,
+                        &p.title,
+                        &p.brand,
+                        &p.price,
+                        &p.currency,
+                        &p.category,
+                        &p.image,
+                        &p.url,
+                        &p.in_stock,
+                        h,
+                        &Vector::from(v.clone()),
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Runs SQL on the primary (benchmarks: drop/create the index, VACUUM...).
+    pub fn execute(&self, sql: &str) -> CatResult<()> {
+        self.primary.with(|c| Ok(c.batch_execute(sql)?))
+    }
+}
+
+const UPSERT: &str = "INSERT INTO products (id, title, brand, price, currency, category, image, url,
+        in_stock, content_hash, embedding)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    ON CONFLICT (id) DO UPDATE SET title=excluded.title, brand=excluded.brand,
+        price=excluded.price, currency=excluded.currency, category=excluded.category,
+        image=excluded.image, url=excluded.url, in_stock=excluded.in_stock,
+        content_hash=excluded.content_hash, embedding=excluded.embedding, updated_at=now()
+    RETURNING (xmax = 0) AS inserted";
+
+impl Store for PgStore {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn contract(&self) -> CatResult<Option<ModelContract>> {
+        self.primary.with(|c| {
+            let row = c.query_opt(
+                "SELECT value FROM catalogue_meta WHERE key = 'contract'",
+                &[],
+            )?;
+            row.map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(CatError::store))
+                .transpose()
+        })
+    }
+
+    fn ensure_contract(&self, contract: &ModelContract) -> CatResult<()> {
+        match self.contract()? {
+            Some(c) if &c == contract => Ok(()),
+            Some(c) => Err(CatError::Contract(format!(
+                "this catalogue holds {c} vectors ({} dims); refusing {contract} ({} dims)",
+                c.dim, contract.dim
+            ))),
+            None => {
+                self.primary.with(|c| {
+                    c.execute(
+                        "INSERT INTO catalogue_meta VALUES ('contract', $1) ON CONFLICT DO NOTHING",
+                        &[&serde_json::to_string(contract).unwrap()],
+                    )?;
+                    Ok(())
+                })?;
+                // Another server may have won the race with another contract.
+                match self.contract()? {
+                    Some(c) if &c == contract => self.create_products_table(contract),
+                    _ => self.ensure_contract(contract),
+                }
+            }
+        }
+    }
+
+    fn get(&self, id: &str) -> CatResult<Option<StoredProduct>> {
+        if self.contract()?.is_none() {
+            return Ok(None);
+        }
+        self.reader().with(|c| {
+            Ok(c.query_opt(
+                &format!("SELECT {PRODUCT_COLS}, content_hash FROM products WHERE id = $1"),
+                &[&id],
+            )?
+            .map(|r| StoredProduct {
+                product: row_product(&r),
+                content_hash: r.get("content_hash"),
+            }))
+        })
+    }
+
+    fn upsert(&self, p: &Product, content_hash: &str, vector: &[f32]) -> CatResult<Upserted> {
+        self.primary.with(|c| {
+            let row = c.query_one(
+                UPSERT,
+                &[
+                    &p.id,
+                    &p.title,
+                    &p.brand,
+                    &p.price,
+                    &p.currency,
+                    &p.category,
+                    &p.image,
+                    &p.url,
+                    &p.in_stock,
+                    &content_hash,
+                    &Vector::from(vector.to_vec()),
+                ],
+            )?;
+            Ok(if row.get::<_, bool>(0) {
+                Upserted::Added
+            } else {
+                Upserted::Updated
+            })
+        })
+    }
+
+    fn update_fields(&self, p: &Product) -> CatResult<()> {
+        let n = self.primary.with(|c| {
+            Ok(c.execute(
+                "UPDATE products SET title=$2, brand=$3, price=$4, currency=$5, category=$6,
+                    image=$7, url=$8, in_stock=$9, updated_at=now() WHERE id=$1",
+                &[
+                    &p.id,
+                    &p.title,
+                    &p.brand,
+                    &p.price,
+                    &p.currency,
+                    &p.category,
+                    &p.image,
+                    &p.url,
+                    &p.in_stock,
+                ],
+            )?)
+        })?;
+        if n == 0 {
+            return Err(CatError::NotFound(p.id.clone()));
+        }
+        Ok(())
+    }
+
+    fn delete(&self, id: &str) -> CatResult<bool> {
+        if self.contract()?.is_none() {
+            return Ok(false);
+        }
+        self.primary
+            .with(|c| Ok(c.execute("DELETE FROM products WHERE id = $1", &[&id])? > 0))
+    }
+
+    fn ids(&self) -> CatResult<Vec<String>> {
+        if self.contract()?.is_none() {
+            return Ok(Vec::new());
+        }
+        self.primary.with(|c| {
+            Ok(c.query("SELECT id FROM products ORDER BY id", &[])?
+                .iter()
+                .map(|r| r.get(0))
+                .collect())
+        })
+    }
+
+    fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        category: Option<&str>,
+        f: &SearchFilters,
+    ) -> CatResult<Vec<(Product, f32)>> {
+        let q = Vector::from(query.to_vec());
+        let k = k as i64;
+        let rows = self.reader().with(|c| {
+            Ok(c.query(
+                &format!(
+                    "SELECT {PRODUCT_COLS}, -(embedding <#> $1) AS score FROM products
+                     WHERE ($2::text IS NULL OR lower(category) = lower($2))
+                       AND ($3::float8 IS NULL OR price <= $3)
+                       AND ($4::float8 IS NULL OR price >= $4)
+                       AND ($5::text IS NULL OR lower(brand) = lower($5))
+                       AND ($6::bool IS NOT TRUE OR in_stock)
+                     ORDER BY embedding <#> $1 LIMIT $7"
+                ),
+                &[
+                    &q,
+                    &category,
+                    &f.max_price,
+                    &f.min_price,
+                    &f.brand,
+                    &f.in_stock,
+                    &k,
+                ],
+            )?)
+        });
+        let rows = match rows {
+            Err(CatError::Store(e)) if e.contains("relation \"products\" does not exist") => {
+                return Ok(Vec::new());
+            }
+            r => r?,
+        };
+        let mut out: Vec<(Product, f32)> = rows
+            .iter()
+            .map(|r| (row_product(r), r.get::<_, f64>("score") as f32))
+            .collect();
+        // relaxed_order iterative scans may return rows slightly out of order.
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(out)
+    }
+
+    fn record_event(&self, e: &Event, key_name: &str) -> CatResult<()> {
+        let kind = match e.kind {
+            EventType::Impression => "impression",
+            EventType::Click => "click",
+            EventType::Purchase => "purchase",
+        };
+        self.primary.with(|c| {
+            c.execute(
+                "INSERT INTO events (type, product_id, query_id, key_name) VALUES ($1,$2,$3,$4)",
+                &[&kind, &e.product_id, &e.query_id, &key_name],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn create_key(&self, name: &str, key_hash: &str, admin: bool) -> CatResult<()> {
+        self.primary.with(|c| {
+            c.execute(
+                "INSERT INTO api_keys (hash, name, admin) VALUES ($1, $2, $3)",
+                &[&key_hash, &name, &admin],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn find_key(&self, key_hash: &str) -> CatResult<Option<KeyInfo>> {
+        self.reader().with(|c| {
+            Ok(c.query_opt(
+                "SELECT name, admin FROM api_keys WHERE hash = $1",
+                &[&key_hash],
+            )?
+            .map(|r| KeyInfo {
+                name: r.get(0),
+                admin: r.get(1),
+            }))
+        })
+    }
+
+    fn stats(&self) -> CatResult<StoreStats> {
+        let has_products = self.contract()?.is_some();
+        self.reader().with(|c| {
+            let events: i64 = c.query_one("SELECT count(*) FROM events", &[])?.get(0);
+            let (products, index_bytes) = if has_products {
+                let r = c.query_one(
+                    "SELECT (SELECT count(*) FROM products),
+                            coalesce(pg_relation_size(to_regclass('products_embedding_hnsw')), 0)",
+                    &[],
+                )?;
+                (r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64)
+            } else {
+                (0, 0)
+            };
+            Ok(StoreStats {
+                products,
+                events: events as u64,
+                index_size: products,
+                index_bytes,
+            })
+        })
+    }
+
+    fn flush(&self) -> CatResult<()> {
+        Ok(())
+    }
+}
