@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::geometry::Rect;
 use crate::manifest::{ModelKind, ModelManifest};
 use crate::model::{Plan, load_plan, output_slice};
-use crate::preprocess::{crop, fill_input, input_tensor, resize_rgb};
+use crate::preprocess::{fill_input, input_tensor, resize_region};
 
 /// Which model produced a vector. Vectors are only comparable under the same contract; the
 /// catalogue refuses queries whose contract differs from its own.
@@ -44,15 +44,11 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// Largest number of crops run through the model at once.
-const MAX_BATCH: usize = 8;
-
 /// A loaded embedder. Immutable after loading; safe to share between threads.
 pub struct Embedder {
     manifest: ModelManifest,
     contract: ModelContract,
     crop_context: f32,
-    /// Plans for batch 1 and MAX_BATCH (the batch plan is filled with padding when fewer).
     single: Plan,
 }
 
@@ -101,31 +97,63 @@ impl Embedder {
     }
 
     /// Embeds each box of `image` (working pixels) with context around it.
-    pub fn embed_boxes(&self, image: &RgbImage, boxes: &[Rect]) -> Result<Vec<Embedding>> {
+    pub fn embed_boxes(
+        &self,
+        image: &RgbImage,
+        boxes: &[Rect],
+        threads: usize,
+    ) -> Result<Vec<Embedding>> {
         let (w, h) = (image.width() as f32, image.height() as f32);
         let crops: Vec<Rect> = boxes
             .iter()
             .map(|b| b.square_context(self.crop_context, w, h))
             .collect();
-        self.embed_rects(image, &crops)
+        self.embed_rects(image, &crops, threads)
     }
 
     /// Embeds exactly the given rectangles (no added context), e.g. a user-drawn region or the
-    /// whole image.
-    pub fn embed_rects(&self, image: &RgbImage, rects: &[Rect]) -> Result<Vec<Embedding>> {
-        let _ = MAX_BATCH;
+    /// whole image. Crops are spread over up to `threads` threads: tract runs one inference
+    /// per thread, so crop-level parallelism is what uses a phone's several cores.
+    pub fn embed_rects(
+        &self,
+        image: &RgbImage,
+        rects: &[Rect],
+        threads: usize,
+    ) -> Result<Vec<Embedding>> {
+        let threads = threads.clamp(1, rects.len().max(1));
+        if threads == 1 {
+            return rects.iter().map(|r| self.embed_one(image, r)).collect();
+        }
+        let chunk = rects.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let workers: Vec<_> = rects
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|r| self.embed_one(image, r))
+                            .collect::<Result<Vec<_>>>()
+                    })
+                })
+                .collect();
+            let mut all = Vec::with_capacity(rects.len());
+            for w in workers {
+                let part = w.join().map_err(|_| {
+                    Error::inference(&self.manifest.id, "embedding worker panicked")
+                })??;
+                all.extend(part);
+            }
+            Ok(all)
+        })
+    }
+
+    fn embed_one(&self, image: &RgbImage, rect: &Rect) -> Result<Embedding> {
         let spec = &self.manifest.input;
-        rects
-            .iter()
-            .map(|r| {
-                let pixels = resize_rgb(&crop(image, r), spec.width, spec.height);
-                let mut input = input_tensor(spec, 1);
-                fill_input(&mut input, 0, &pixels, spec);
-                let out = self.single.run(&self.manifest.id, input)?;
-                let raw = output_slice(&out, 0, &self.manifest.id)?;
-                Ok(self.finish(raw))
-            })
-            .collect()
+        let pixels = resize_region(image, rect, spec.width, spec.height);
+        let mut input = input_tensor(spec, 1);
+        fill_input(&mut input, 0, &pixels, spec);
+        let out = self.single.run(&self.manifest.id, input)?;
+        Ok(self.finish(output_slice(&out, 0, &self.manifest.id)?))
     }
 
     fn finish(&self, raw: &[f32]) -> Embedding {

@@ -48,6 +48,15 @@ pub struct EngineConfig {
     /// Embedder manifest name (without `.json`).
     pub embedder: String,
     pub decode_limits: DecodeLimits,
+    /// Threads used to embed the crops of one photo (see [`default_threads`]).
+    pub threads: usize,
+}
+
+/// Up to 4 threads: phones have 2-4 fast cores, and more threads than crops buys nothing.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4)
 }
 
 /// The detector shipped on by default.
@@ -63,6 +72,7 @@ impl Default for EngineConfig {
             detectors: vec![DEFAULT_DETECTOR.into()],
             embedder: DEFAULT_EMBEDDER.into(),
             decode_limits: DecodeLimits::default(),
+            threads: default_threads(),
         }
     }
 }
@@ -140,6 +150,7 @@ pub struct Engine {
     detectors: Vec<Detector>,
     embedder: Embedder,
     limits: DecodeLimits,
+    threads: usize,
 }
 
 impl Engine {
@@ -157,7 +168,10 @@ impl Engine {
             .map(|name| ModelFiles::from_dir(dir, name))
             .collect::<Result<Vec<_>>>()?;
         let embedder = ModelFiles::from_dir(dir, &config.embedder)?;
-        Self::from_files(&detectors, &embedder, config.decode_limits)
+        Ok(
+            Self::from_files(&detectors, &embedder, config.decode_limits)?
+                .with_threads(config.threads),
+        )
     }
 
     /// Loads models handed over as bytes.
@@ -184,7 +198,14 @@ impl Engine {
             detectors,
             embedder,
             limits,
+            threads: default_threads(),
         })
+    }
+
+    /// Sets how many threads embed the crops of one photo (1 = the calling thread only).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// The model directory of a source checkout or install: `$SHOPLOOK_MODELS` if set, else
@@ -256,7 +277,7 @@ impl Engine {
         let mut embeddings = if options.embed {
             let boxes: Vec<Rect> = found.iter().map(|d| d.rect).collect();
             self.embedder
-                .embed_boxes(&photo.image, &boxes)?
+                .embed_boxes(&photo.image, &boxes, self.threads)?
                 .into_iter()
                 .map(|e| Some(e.vector))
                 .collect()
@@ -320,7 +341,7 @@ impl Engine {
         let working = clamped.scaled(1.0 / sx, 1.0 / sy);
         Ok(self
             .embedder
-            .embed_rects(&photo.image, &[working])?
+            .embed_rects(&photo.image, &[working], 1)?
             .remove(0))
     }
 
@@ -330,7 +351,7 @@ impl Engine {
         let (w, h) = photo.image.dimensions();
         Ok(self
             .embedder
-            .embed_rects(&photo.image, &[Rect::new(0.0, 0.0, w as f32, h as f32)])?
+            .embed_rects(&photo.image, &[Rect::new(0.0, 0.0, w as f32, h as f32)], 1)?
             .remove(0))
     }
 }

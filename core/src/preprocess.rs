@@ -2,29 +2,44 @@
 //! tensors laid out and normalised as a model's manifest says.
 
 use image::RgbImage;
-use image::imageops::{self, FilterType};
 use ndarray::Array4;
 
 use crate::geometry::Rect;
 use crate::manifest::{ChannelOrder, InputSpec, Layout};
 
-/// Resizes (stretching) an RGB image. Triangle (bilinear with proper support when shrinking)
-/// avoids the aliasing that nearest-neighbour would feed the models.
+/// Resizes (stretching) an RGB image.
 pub fn resize_rgb(src: &RgbImage, width: u32, height: u32) -> RgbImage {
     if src.dimensions() == (width, height) {
         return src.clone();
     }
-    imageops::resize(src, width, height, FilterType::Triangle)
+    let (w, h) = src.dimensions();
+    resize_region(src, &Rect::new(0.0, 0.0, w as f32, h as f32), width, height)
 }
 
-/// Copies the integer-pixel part of `rect` (clamped to the image) out of `src`.
-pub fn crop(src: &RgbImage, rect: &Rect) -> RgbImage {
+/// Resizes the part of `src` inside `region` (sub-pixel, clamped to the image) to
+/// `width` x `height`, in one pass with no intermediate crop copy. Bilinear convolution with
+/// support scaled to the reduction, i.e. antialiased when shrinking, like PIL's resize.
+pub fn resize_region(src: &RgbImage, region: &Rect, width: u32, height: u32) -> RgbImage {
+    use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer, images};
+
     let (w, h) = src.dimensions();
-    let x0 = (rect.x.floor().max(0.0) as u32).min(w - 1);
-    let y0 = (rect.y.floor().max(0.0) as u32).min(h - 1);
-    let x1 = ((rect.x + rect.width).ceil().max(0.0) as u32).clamp(x0 + 1, w);
-    let y1 = ((rect.y + rect.height).ceil().max(0.0) as u32).clamp(y0 + 1, h);
-    imageops::crop_imm(src, x0, y0, x1 - x0, y1 - y0).to_image()
+    let r = region.clamp_to(w as f32, h as f32);
+    let r = if r.width < 1.0 || r.height < 1.0 {
+        Rect::new(0.0, 0.0, w as f32, h as f32)
+    } else {
+        r
+    };
+    let source = images::ImageRef::new(w, h, src.as_raw(), PixelType::U8x3)
+        .expect("an RgbImage buffer always matches its size");
+    let mut dest = images::Image::new(width.max(1), height.max(1), PixelType::U8x3);
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
+        .crop(r.x as f64, r.y as f64, r.width as f64, r.height as f64);
+    Resizer::new()
+        .resize(&source, &mut dest, &options)
+        .expect("same pixel type on both sides and a crop inside the source");
+    RgbImage::from_raw(width.max(1), height.max(1), dest.into_vec())
+        .expect("buffer of the requested size")
 }
 
 /// Allocates a zeroed `[batch, ...]` input tensor for the model's input.
