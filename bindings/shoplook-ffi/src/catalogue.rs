@@ -1,0 +1,331 @@
+//! The catalogue client: `shoplook_core::client::CatalogueClient` and its wire types.
+
+use std::sync::Arc;
+
+use shoplook_core as core;
+use shoplook_core::client::CatalogueClient as CoreClient;
+use shoplook_core::wire;
+
+use crate::error::{Result, guard};
+use crate::task::{CancelToken, run_blocking};
+use crate::types::{Embedding, Item, ModelContract};
+
+/// Optional restrictions of a search; every field null/nil means "no restriction".
+#[derive(Debug, Clone, Default, PartialEq, uniffi::Record)]
+pub struct SearchFilters {
+    #[uniffi(default = None)]
+    pub max_price: Option<f64>,
+    #[uniffi(default = None)]
+    pub min_price: Option<f64>,
+    /// Exact brand, compared case-insensitively.
+    #[uniffi(default = None)]
+    pub brand: Option<String>,
+    /// `true`: only products in stock.
+    #[uniffi(default = None)]
+    pub in_stock: Option<bool>,
+}
+
+impl From<SearchFilters> for wire::SearchFilters {
+    fn from(f: SearchFilters) -> Self {
+        wire::SearchFilters {
+            max_price: f.max_price,
+            min_price: f.min_price,
+            brand: f.brand,
+            in_stock: f.in_stock,
+        }
+    }
+}
+
+/// A product as the catalogue stores it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Product {
+    pub id: String,
+    pub title: String,
+    pub brand: String,
+    pub price: f64,
+    /// ISO 4217 code, e.g. `EUR`.
+    pub currency: String,
+    pub category: String,
+    /// URL (or catalogue-side path) of the product image.
+    pub image: String,
+    /// The purchase link.
+    pub url: String,
+    pub in_stock: bool,
+}
+
+impl From<wire::Product> for Product {
+    fn from(p: wire::Product) -> Self {
+        Product {
+            id: p.id,
+            title: p.title,
+            brand: p.brand,
+            price: p.price,
+            currency: p.currency,
+            category: p.category,
+            image: p.image,
+            url: p.url,
+            in_stock: p.in_stock,
+        }
+    }
+}
+
+/// One search result: a product and its similarity to the query.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SearchHit {
+    pub id: String,
+    pub title: String,
+    pub brand: String,
+    pub price: f64,
+    /// ISO 4217 code, e.g. `EUR`.
+    pub currency: String,
+    pub category: String,
+    /// URL (or catalogue-side path) of the product image.
+    pub image: String,
+    /// The purchase link.
+    pub url: String,
+    pub in_stock: bool,
+    /// Cosine similarity in [-1, 1]; higher is more similar.
+    pub score: f32,
+}
+
+impl From<wire::SearchHit> for SearchHit {
+    fn from(h: wire::SearchHit) -> Self {
+        SearchHit {
+            id: h.id,
+            title: h.title,
+            brand: h.brand,
+            price: h.price,
+            currency: h.currency,
+            category: h.category,
+            image: h.image,
+            url: h.url,
+            in_stock: h.in_stock,
+            score: h.score,
+        }
+    }
+}
+
+/// The answer to a search.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SearchResponse {
+    /// Best first.
+    pub results: Vec<SearchHit>,
+    /// Identifies this search in later `reportEvent` calls.
+    pub query_id: String,
+    /// The catalogue's model contract (`id@version`).
+    pub model: String,
+}
+
+impl From<wire::SearchResponse> for SearchResponse {
+    fn from(r: wire::SearchResponse) -> Self {
+        SearchResponse {
+            results: r.results.into_iter().map(SearchHit::from).collect(),
+            query_id: r.query_id,
+            model: r.model,
+        }
+    }
+}
+
+/// What the user did with a product (the feedback loop's raw data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum EventType {
+    Impression,
+    Click,
+    Purchase,
+}
+
+impl From<EventType> for wire::EventType {
+    fn from(e: EventType) -> Self {
+        match e {
+            EventType::Impression => wire::EventType::Impression,
+            EventType::Click => wire::EventType::Click,
+            EventType::Purchase => wire::EventType::Purchase,
+        }
+    }
+}
+
+impl From<ModelContract> for core::ModelContract {
+    fn from(c: ModelContract) -> Self {
+        core::ModelContract {
+            id: c.id,
+            version: c.version,
+            dim: c.dim as usize,
+        }
+    }
+}
+
+impl From<Item> for core::Item {
+    fn from(i: Item) -> Self {
+        core::Item {
+            id: i.id,
+            label: i.label,
+            category: i.category,
+            score: i.score,
+            bbox: i.bbox.into(),
+            embedding: i.embedding,
+            detector: i.detector,
+        }
+    }
+}
+
+impl From<Embedding> for core::Embedding {
+    fn from(e: Embedding) -> Self {
+        core::Embedding {
+            vector: e.vector,
+            model: e.model.into(),
+        }
+    }
+}
+
+/// Client of one catalogue server: finds products that look like an analysed item.
+///
+/// Cheap to share; every method may be called from any thread. Network calls block (5 s connect
+/// and 15 s per-call timeouts, 2 retries on connection failures and 5xx answers): call them off
+/// the UI thread or use the `Async` variants. Errors: `Offline` (no server reachable),
+/// `Unauthorized` (bad API key), `RateLimited`, `ContractMismatch` (the catalogue was built with
+/// another embedding model), `BadRequest`, `Server`.
+#[derive(uniffi::Object)]
+pub struct CatalogueClient {
+    inner: CoreClient,
+}
+
+#[uniffi::export]
+impl CatalogueClient {
+    /// `baseUrl` like `https://catalogue.example.com` or `http://127.0.0.1:8787`; `apiKey` as
+    /// issued by `shoplook catalogue keys create`. No request is made here.
+    ///
+    /// Throws `BadRequest` if the URL is not http(s).
+    #[uniffi::constructor]
+    pub fn new(base_url: String, api_key: String) -> Result<Arc<Self>> {
+        guard(|| {
+            Ok(Arc::new(CatalogueClient {
+                inner: CoreClient::new(&base_url, &api_key)?,
+            }))
+        })
+    }
+
+    /// The server's base URL, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        self.inner.base_url().to_string()
+    }
+
+    /// Searches for the `k` products most like an analysed item, within its category.
+    /// `model` is the contract of the item's embedding (`Analysis.embedder`).
+    ///
+    /// Throws `BadRequest` if the item has no embedding (analysed with `embed = false`).
+    #[uniffi::method(default(k = 10, filters))]
+    pub fn search(
+        &self,
+        item: Item,
+        model: ModelContract,
+        k: u32,
+        filters: SearchFilters,
+    ) -> Result<SearchResponse> {
+        guard(|| search(&self.inner, item, model, k, filters))
+    }
+
+    /// `search` as a Kotlin `suspend` / Swift `async` function (see `ShopLook.analyzeAsync`
+    /// for cancellation).
+    #[uniffi::method(default(cancel = None, k = 10, filters))]
+    pub async fn search_async(
+        &self,
+        item: Item,
+        model: ModelContract,
+        k: u32,
+        filters: SearchFilters,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<SearchResponse> {
+        let inner = self.inner.clone();
+        run_blocking(cancel, move || search(&inner, item, model, k, filters)).await
+    }
+
+    /// Searches with an embedding from `embedRegion` / `embedImage`, optionally within a
+    /// category (e.g. `shoes`).
+    #[uniffi::method(default(category = None, k = 10, filters))]
+    pub fn search_embedding(
+        &self,
+        embedding: Embedding,
+        category: Option<String>,
+        k: u32,
+        filters: SearchFilters,
+    ) -> Result<SearchResponse> {
+        guard(|| search_embedding(&self.inner, embedding, category, k, filters))
+    }
+
+    /// `searchEmbedding` as a Kotlin `suspend` / Swift `async` function.
+    #[uniffi::method(default(cancel = None, category = None, k = 10, filters))]
+    pub async fn search_embedding_async(
+        &self,
+        embedding: Embedding,
+        category: Option<String>,
+        k: u32,
+        filters: SearchFilters,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<SearchResponse> {
+        let inner = self.inner.clone();
+        run_blocking(cancel, move || {
+            search_embedding(&inner, embedding, category, k, filters)
+        })
+        .await
+    }
+
+    /// Records that the user saw, clicked or bought a product; `queryId` is the
+    /// `SearchResponse.queryId` the product came from.
+    #[uniffi::method(default(query_id = None))]
+    pub fn report_event(
+        &self,
+        kind: EventType,
+        product_id: String,
+        query_id: Option<String>,
+    ) -> Result<()> {
+        guard(|| Ok(self.inner.report_event(kind.into(), &product_id, query_id.as_deref())?))
+    }
+
+    /// `reportEvent` as a Kotlin `suspend` / Swift `async` function.
+    #[uniffi::method(default(cancel = None, query_id = None))]
+    pub async fn report_event_async(
+        &self,
+        kind: EventType,
+        product_id: String,
+        query_id: Option<String>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<()> {
+        let inner = self.inner.clone();
+        run_blocking(cancel, move || {
+            Ok(inner.report_event(kind.into(), &product_id, query_id.as_deref())?)
+        })
+        .await
+    }
+
+    /// One product by id.
+    pub fn product(&self, id: String) -> Result<Product> {
+        guard(|| Ok(self.inner.product(&id)?.into()))
+    }
+}
+
+fn search(
+    client: &CoreClient,
+    item: Item,
+    model: ModelContract,
+    k: u32,
+    filters: SearchFilters,
+) -> Result<SearchResponse> {
+    let found = client.search(&item.into(), &model.into(), k as usize, &filters.into())?;
+    Ok(found.into())
+}
+
+fn search_embedding(
+    client: &CoreClient,
+    embedding: Embedding,
+    category: Option<String>,
+    k: u32,
+    filters: SearchFilters,
+) -> Result<SearchResponse> {
+    let found = client.search_embedding(
+        &embedding.into(),
+        category.as_deref(),
+        k as usize,
+        &filters.into(),
+    )?;
+    Ok(found.into())
+}
