@@ -1,0 +1,101 @@
+// Catalogue client tests against a real `shoplook catalogue serve` on loopback, started by
+// scripts/test-bindings.sh with the demo feed (fixtures/demo-catalogue) ingested.
+//
+// Environment: SHOPLOOK_CATALOGUE_URL, SHOPLOOK_CATALOGUE_KEY, SHOPLOOK_CATALOGUE_OFFLINE_URL
+// (a loopback port where nothing listens), plus SHOPLOOK_MODELS / SHOPLOOK_FIXTURES.
+
+import com.shoplook.*
+import kotlinx.coroutines.runBlocking
+import java.io.File
+import kotlin.test.*
+import org.junit.Test
+
+class CatalogueTest {
+    companion object {
+        val url: String? = System.getenv("SHOPLOOK_CATALOGUE_URL")
+        val key: String = System.getenv("SHOPLOOK_CATALOGUE_KEY") ?: ""
+        val offlineUrl: String = System.getenv("SHOPLOOK_CATALOGUE_OFFLINE_URL") ?: "http://127.0.0.1:9"
+        val client: CatalogueClient by lazy { CatalogueClient(url!!, key) }
+    }
+
+    private val fixtures = File(System.getenv("SHOPLOOK_FIXTURES") ?: "fixtures")
+    private val engine: ShopLook by lazy { ShopLook.fromModelDir(System.getenv("SHOPLOOK_MODELS") ?: "models") }
+
+    private fun checkHit(h: SearchHit) {
+        assertTrue(h.title.isNotEmpty() && h.brand.isNotEmpty(), "$h")
+        assertTrue(h.price > 0.0 && h.currency == "EUR", "$h")
+        assertTrue(h.url.startsWith("https://example.com/demo/products/"), "purchase URL: ${h.url}")
+        assertTrue(h.image.isNotEmpty())
+        assertTrue(h.score in -1.0f..1.0001f, "score ${h.score}")
+    }
+
+    @Test
+    fun searchForAShoeOnBusReturnsShoesWithPurchaseUrls() {
+        val analysis = engine.analyze(File(fixtures, "external/bus.jpg").readBytes())
+        val shoe = analysis.items.first { it.category == "shoes" }
+        val found = client.search(shoe, analysis.embedder, k = 3u)
+        assertTrue(found.results.size in 1..3, "${found.results}")
+        assertTrue(found.results.all { it.category == "shoes" }, "${found.results.map { it.category }}")
+        found.results.forEach(::checkHit)
+        assertTrue(found.queryId.isNotEmpty())
+        assertEquals("${analysis.embedder.id}@${analysis.embedder.version}", found.model)
+        assertEquals(found.results.sortedByDescending { it.score }, found.results)
+    }
+
+    @Test
+    fun aCatalogueImageFindsItsOwnProduct() {
+        val photo = File(fixtures, "demo-catalogue/demo-shoe-1.jpg").readBytes()
+        val found = client.searchEmbedding(engine.embedImage(photo), k = 5u)
+        val hit = found.results.firstOrNull { it.id == "demo-shoe-1" }
+        assertNotNull(hit, "demo-shoe-1 not in ${found.results.map { it.id }}")
+        assertEquals("https://example.com/demo/products/demo-shoe-1", hit.url)
+        found.results.forEach(::checkHit)
+    }
+
+    @Test
+    fun filtersAreApplied() {
+        val photo = File(fixtures, "demo-catalogue/demo-shoe-1.jpg").readBytes()
+        val found = client.searchEmbedding(engine.embedImage(photo), "shoes", 10u, SearchFilters(maxPrice = 60.0))
+        assertTrue(found.results.isNotEmpty())
+        assertTrue(found.results.all { it.price <= 60.0 && it.category == "shoes" }, "${found.results}")
+    }
+
+    @Test
+    fun productAndEvents() = runBlocking {
+        val p = client.product("demo-shoe-1")
+        assertEquals("https://example.com/demo/products/demo-shoe-1", p.url)
+        val photo = File(fixtures, "demo-catalogue/demo-shoe-1.jpg").readBytes()
+        val found = client.searchEmbeddingAsync(engine.embedImage(photo), category = "shoes")
+        val top = found.results.first()
+        client.reportEvent(EventType.IMPRESSION, top.id, found.queryId)
+        client.reportEventAsync(EventType.CLICK, top.id, found.queryId)
+        client.reportEvent(EventType.PURCHASE, top.id)
+    }
+
+    @Test
+    fun wrongKeyIsUnauthorized() {
+        val bad = CatalogueClient(url!!, "slk_not_a_key")
+        val e = assertFailsWith<ShopLookException.Unauthorized> { bad.product("demo-shoe-1") }
+        assertFalse(e.isRetryable())
+    }
+
+    @Test
+    fun noServerIsOffline() {
+        val nobody = CatalogueClient(offlineUrl, key)
+        val item = engine.analyze(File(fixtures, "external/bus.jpg").readBytes()).items.first()
+        val e = assertFailsWith<ShopLookException.Offline> { nobody.search(item, engine.embedderContract()) }
+        assertTrue(e.isRetryable())
+        assertTrue(e.detail.isNotEmpty())
+        runBlocking {
+            assertFailsWith<ShopLookException.Offline> { nobody.searchAsync(item, engine.embedderContract()) }
+        }
+        Unit
+    }
+
+    @Test
+    fun badUrlAndItemWithoutEmbeddingAreBadRequests() {
+        assertFailsWith<ShopLookException.BadRequest> { CatalogueClient("ftp://example.com", key) }
+        val item = engine.analyze(File(fixtures, "external/bus.jpg").readBytes(), AnalyzeOptions(embed = false)).items.first()
+        assertFailsWith<ShopLookException.BadRequest> { client.search(item, engine.embedderContract()) }
+    }
+}

@@ -1,0 +1,299 @@
+// Host tests of the Swift bindings: they call the real libshoplook_ffi.
+// Compiled together with the generated ShopLook.swift and Sources/ShopLook/*.swift (one module),
+// run by scripts/test-bindings.sh. Closing line: `swift: N passed, N failed`.
+//
+// Environment: SHOPLOOK_MODELS (model directory), SHOPLOOK_FIXTURES (fixtures directory),
+// SHOPLOOK_CATALOGUE_URL / SHOPLOOK_CATALOGUE_KEY (a running catalogue server; tests skipped if unset).
+
+import Foundation
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String = "",
+           file: StaticString = #file, line: UInt = #line) throws {
+    if !condition() { throw TestFailure(description: "line \(line): check failed \(message())") }
+}
+
+/// Runs `body`, expects it to throw an error matching `matches`, returns it.
+@discardableResult
+func expectError<T>(_ what: String, _ body: () async throws -> T, line: UInt = #line,
+                    _ matches: (Error) -> Bool) async throws -> Error {
+    do {
+        let value = try await body()
+        throw TestFailure(description: "line \(line): \(what): expected an error, got \(value)")
+    } catch let f as TestFailure {
+        throw f
+    } catch {
+        if !matches(error) { throw TestFailure(description: "line \(line): \(what): unexpected error \(error)") }
+        return error
+    }
+}
+
+let env = ProcessInfo.processInfo.environment
+let modelDir = env["SHOPLOOK_MODELS"] ?? "models"
+let fixtures = URL(fileURLWithPath: env["SHOPLOOK_FIXTURES"] ?? "fixtures")
+func photo(_ path: String) throws -> Data { try Data(contentsOf: fixtures.appendingPathComponent(path)) }
+
+let shop = try ShopLook.fromModelDir(path: modelDir)
+let bus = try photo("external/bus.jpg")
+
+var tests: [(String, () async throws -> Void)] = []
+func test(_ name: String, _ body: @escaping () async throws -> Void) { tests.append((name, body)) }
+
+// ------------------------------------------------------------------ analysing real photos
+
+test("analyzeFindsShoesOnBus") {
+    let a = try shop.analyze(photo: bus)
+    try check(a.width == 810 && a.height == 1080, "size \(a.width)x\(a.height)")
+    let shoes = a.items.filter { $0.category == "shoes" }
+    try check(shoes.count >= 3, "shoes: \(a.items.map(\.label))")
+    try check(shoes[0].label == "Footwear")
+    for s in shoes {
+        try check(s.bbox.y > 700 && s.bbox.y + s.bbox.height <= 1080.5, "box \(s.bbox)")
+    }
+    try check(a.items.contains { $0.category == "outfit" })
+    try check(a.items.map(\.id) == (0..<UInt32(a.items.count)).map { $0 })
+}
+
+test("itemsCarryUnitEmbeddingsAndTimings") {
+    let a = try shop.analyze(photo: bus, options: AnalyzeOptions(maxItems: 3))
+    try check(a.items.count == 3)
+    let dim = Int(shop.embedderContract().dim)
+    try check(a.embedder == shop.embedderContract())
+    for item in a.items {
+        guard let v = item.embedding else { throw TestFailure(description: "no embedding") }
+        try check(v.count == dim)
+        let norm = sqrt(v.reduce(0.0) { $0 + Double($1 * $1) })
+        try check(abs(norm - 1.0) < 1e-3, "norm \(norm)")
+    }
+    try check(a.timings.totalMs > 0 && a.timings.detectMs > 0 && a.timings.embedMs > 0)
+    try check(a.detectors == shop.detectors() && a.detectors.count == 1)
+}
+
+test("embedRegionOfAShoe") {
+    let shoe = try shop.analyze(photo: bus).items.first { $0.category == "shoes" }!
+    let e = try shop.embedRegion(photo: bus, region: shoe.bbox)
+    try check(e.model == shop.embedderContract() && e.vector.count == Int(e.model.dim))
+    let item = Embedding(vector: shoe.embedding!, model: e.model)
+    let whole = try shop.embedImage(photo: bus)
+    try check(cosineSimilarity(a: e, b: item) > cosineSimilarity(a: whole, b: item))
+}
+
+test("modelBytesGiveTheSameResultAsTheDirectory") {
+    let dir = URL(fileURLWithPath: modelDir)
+    func model(_ name: String) throws -> ModelBytes {
+        ModelBytes(manifestJson: try Data(contentsOf: dir.appendingPathComponent("\(name).json")),
+                   onnx: try Data(contentsOf: dir.appendingPathComponent("\(name).onnx")))
+    }
+    let fromBytes = try ShopLook.fromModelBytes(detectors: [model("ssd_mbv2_oidv4")],
+                                                embedder: model("efficientnet_lite0_feat"))
+    let a = try fromBytes.analyze(photo: bus, options: AnalyzeOptions(embed: false))
+    let b = try shop.analyze(photo: bus, options: AnalyzeOptions(embed: false))
+    try check(a.items.map(\.bbox) == b.items.map(\.bbox))
+}
+
+// ------------------------------------------------------------------ error paths
+
+test("emptyBytesAreEmptyInput") {
+    let e = try await expectError("empty", { try shop.analyze(photo: Data()) }) {
+        if case ShopLookError.EmptyInput = $0 { return true } else { return false }
+    }
+    try check((e as! ShopLookError).isBadPhoto())
+}
+
+test("truncatedJpegIsCorruptImage") {
+    try await expectError("truncated", { try shop.analyze(photo: bus.prefix(bus.count / 3)) }) {
+        if case ShopLookError.CorruptImage(let detail) = $0 { return !detail.isEmpty } else { return false }
+    }
+}
+
+test("garbageBytesAreUnsupportedFormat") {
+    try await expectError("garbage", { try shop.analyze(photo: Data("not a photo".utf8)) }) {
+        if case ShopLookError.UnsupportedFormat = $0 { return true } else { return false }
+    }
+}
+
+test("hugePhotoIsImageTooLarge") {
+    var config = defaultModelConfig()
+    config.decodeLimits = DecodeLimits(maxPixels: 100_000)
+    let small = try ShopLook.fromModelDir(path: modelDir, config: config)
+    try await expectError("too large", { try small.analyze(photo: bus) }) {
+        if case ShopLookError.ImageTooLarge(810, 1080, 100_000) = $0 { return true } else { return false }
+    }
+}
+
+test("regionOutsideThePhotoIsInvalidRegion") {
+    try await expectError("region", { try shop.embedRegion(photo: bus, region: Rect(x: 5000, y: 5000, width: 10, height: 10)) }) {
+        if case ShopLookError.InvalidRegion = $0 { return true } else { return false }
+    }
+}
+
+test("missingModelDirIsModelIo") {
+    try await expectError("missing dir", { try ShopLook.fromModelDir(path: "/nonexistent/models") }) {
+        if case ShopLookError.ModelIo(let path, _) = $0 { return path.contains("/nonexistent/models") } else { return false }
+    }
+}
+
+test("garbageModelBytesAreModelInvalid") {
+    let junk = ModelBytes(manifestJson: Data("{}".utf8), onnx: Data(count: 16))
+    try await expectError("junk model", { try ShopLook.fromModelBytes(detectors: [junk], embedder: junk) }) {
+        if case ShopLookError.ModelInvalid = $0 { return true } else { return false }
+    }
+}
+
+test("recordDefaultsAreTheLibrarysDefaults") {
+    try check(DecodeLimits() == defaultDecodeLimits())
+    try check(AnalyzeOptions() == AnalyzeOptions(minScore: nil, maxItems: 20, embed: true))
+    try check(defaultModelConfig().detectors == ["ssd_mbv2_oidv4"])
+}
+
+// ------------------------------------------------------------------ panics
+
+test("panicIsAnInternalErrorNotACrash") {
+    try await expectError("panic", { try testPanic(message: "swift sync boom") }) {
+        if case ShopLookError.Internal(let detail) = $0 { return detail.contains("swift sync boom") } else { return false }
+    }
+    let after = try shop.analyze(photo: bus, options: AnalyzeOptions(embed: false))
+    try check(!after.items.isEmpty)
+}
+
+test("panicInAsyncWorkIsAnInternalError") {
+    try await expectError("async panic", { try await testPanicAsync(message: "swift async boom") }) {
+        if case ShopLookError.Internal(let detail) = $0 { return detail.contains("swift async boom") } else { return false }
+    }
+}
+
+// ------------------------------------------------------------------ threads and tasks
+
+test("concurrentCallsFromSeveralThreads") {
+    let expected = try shop.analyze(photo: bus).items
+    let hopperPhoto = try photo("photos/grace_hopper.jpg")
+    let hopper = try shop.analyze(photo: hopperPhoto).items
+    let lock = NSLock()
+    var results = [Int: [Item]]()
+    var errors = [String]()
+    DispatchQueue.concurrentPerform(iterations: 8) { i in
+        do {
+            let items = try shop.analyze(photo: i % 2 == 0 ? bus : hopperPhoto).items
+            lock.lock(); results[i] = items; lock.unlock()
+        } catch {
+            lock.lock(); errors.append("\(error)"); lock.unlock()
+        }
+    }
+    try check(errors.isEmpty, "\(errors)")
+    for i in 0..<8 { try check(results[i] == (i % 2 == 0 ? expected : hopper), "thread \(i)") }
+}
+
+test("asyncTasksMatchBlockingCalls") {
+    let expected = try shop.analyze(photo: bus).items
+    let all = try await withThrowingTaskGroup(of: [Item].self) { group in
+        for _ in 0..<4 { group.addTask { try await shop.analyzeAsync(photo: bus).items } }
+        var all: [[Item]] = []
+        for try await items in group { all.append(items) }
+        return all
+    }
+    try check(all.count == 4 && all.allSatisfy { $0 == expected })
+    let region = try await shop.embedRegionAsync(photo: bus, region: expected[0].bbox)
+    let blocking = try shop.embedRegion(photo: bus, region: expected[0].bbox)
+    try check(region == blocking)
+}
+
+test("asyncLoadFromDir") {
+    let s = try await ShopLook.loadFromModelDir(path: modelDir)
+    let a = try await s.analyzeAsync(photo: bus)
+    try check(a.items.contains { $0.category == "shoes" })
+    try await expectError("async missing dir", { try await ShopLook.loadFromModelDir(path: "/nonexistent") }) {
+        if case ShopLookError.ModelIo = $0 { return true } else { return false }
+    }
+}
+
+test("cancellingTheTaskStopsWaiting") {
+    let start = Date()
+    let slow = Task { try await withShopLookCancellation { try await testSleepAsync(millis: 10_000, cancel: $0) } }
+    try await Task.sleep(nanoseconds: 100_000_000)
+    slow.cancel()
+    try await expectError("cancelled sleep", { try await slow.value }) { $0 is CancellationError }
+    let ms = Date().timeIntervalSince(start) * 1000
+    try check(ms < 2000, "cancel took \(ms) ms")
+    // The cancellable overload of analyzeAsync, cancelled right away.
+    let analysis = Task { try await shop.analyzeAsync(photo: bus) }
+    analysis.cancel()
+    try await expectError("cancelled analyze", { try await analysis.value }) { $0 is CancellationError }
+}
+
+test("cancelTokenStopsWaiting") {
+    let token = CancelToken()
+    let call = Task { try await testSleepAsync(millis: 10_000, cancel: token) }
+    try await Task.sleep(nanoseconds: 100_000_000)
+    token.cancel()
+    try await expectError("token", { try await call.value }) {
+        if case ShopLookError.Cancelled = $0 { return true } else { return false }
+    }
+    try check(token.isCancelled())
+}
+
+// ------------------------------------------------------------------ catalogue client
+// Against a real `shoplook catalogue serve` on loopback (scripts/test-bindings.sh starts it).
+
+if let url = env["SHOPLOOK_CATALOGUE_URL"], let key = env["SHOPLOOK_CATALOGUE_KEY"] {
+    let client = try CatalogueClient(baseUrl: url, apiKey: key)
+    let offlineUrl = env["SHOPLOOK_CATALOGUE_OFFLINE_URL"] ?? "http://127.0.0.1:9"
+
+    test("catalogueSearchForAShoeReturnsPurchaseUrls") {
+        let analysis = try shop.analyze(photo: bus)
+        let shoe = analysis.items.first { $0.category == "shoes" }!
+        let found = try client.search(item: shoe, model: analysis.embedder, k: 3)
+        try check((1...3).contains(found.results.count), "\(found.results)")
+        for h in found.results {
+            try check(h.category == "shoes" && h.price > 0 && h.currency == "EUR" && !h.title.isEmpty, "\(h)")
+            try check(h.url.hasPrefix("https://example.com/demo/products/"), "purchase URL \(h.url)")
+        }
+        try check(!found.queryId.isEmpty)
+    }
+
+    test("catalogueImageFindsItsOwnProductAsync") {
+        let photoData = try photo("demo-catalogue/demo-shoe-1.jpg")
+        let found = try await client.searchEmbeddingAsync(embedding: try shop.embedImage(photo: photoData), k: 5)
+        let hit = found.results.first { $0.id == "demo-shoe-1" }
+        try check(hit?.url == "https://example.com/demo/products/demo-shoe-1", "\(found.results.map(\.id))")
+        try await client.reportEventAsync(kind: .click, productId: "demo-shoe-1", queryId: found.queryId)
+        try client.reportEvent(kind: .impression, productId: "demo-shoe-1", queryId: found.queryId)
+    }
+
+    test("catalogueWrongKeyIsUnauthorized") {
+        let bad = try CatalogueClient(baseUrl: url, apiKey: "slk_not_a_key")
+        try await expectError("bad key", { try bad.product(id: "demo-shoe-1") }) {
+            if case ShopLookError.Unauthorized = $0 { return true } else { return false }
+        }
+    }
+
+    test("catalogueNoServerIsOffline") {
+        let nobody = try CatalogueClient(baseUrl: offlineUrl, apiKey: key)
+        let item = try shop.analyze(photo: bus).items[0]
+        let e = try await expectError("offline", { try await nobody.searchAsync(item: item, model: shop.embedderContract()) }) {
+            if case ShopLookError.Offline = $0 { return true } else { return false }
+        }
+        try check((e as! ShopLookError).isRetryable())
+    }
+} else {
+    print("skip catalogue tests: SHOPLOOK_CATALOGUE_URL is not set (no catalogue server)")
+}
+
+// ------------------------------------------------------------------ run
+
+var passed = 0, failed = 0
+for (name, body) in tests {
+    let start = Date()
+    do {
+        try await body()
+        passed += 1
+        print("ok   \(name) (\(Int(Date().timeIntervalSince(start) * 1000)) ms)")
+    } catch {
+        failed += 1
+        print("FAIL \(name): \(error)")
+    }
+}
+print("swift: \(passed) passed, \(failed) failed")
+exit(failed == 0 && passed > 0 ? 0 : 1)

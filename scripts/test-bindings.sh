@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Host tests of the Kotlin and Swift bindings against the real library.
+#
+#   1. cargo build --release --workspace --features shoplook-ffi/test-hooks (the library with its
+#      test-only panicking exports, the pinned uniffi-bindgen, the `shoplook` server binary)
+#   2. generate Kotlin and Swift from the built library into target/bindings/{kotlin,swift}
+#   3. toolchains (scripts/setup-kotlin.sh, scripts/setup-swift.sh: cached after the first run)
+#      and the test photos (scripts/fetch-photos.sh)
+#   4. a catalogue server on a free loopback port, when `shoplook catalogue` exists
+#   5. Kotlin: kotlinc (JVM) compiles the bindings + bindings/kotlin/tests, java runs them
+#      -> closing line `kotlin: N passed, N failed`
+#   6. Swift: swiftc (Debian trixie chroot) compiles the bindings + bindings/swift/{Sources,Tests},
+#      runs them -> closing line `swift: N passed, N failed`
+# Exit status non-zero if either language failed (or did not run).
+#
+# Options (environment): SHOPLOOK_BINDINGS_LANGS="kotlin swift" (subset to run),
+# SHOPLOOK_SKIP_BUILD=1 (use the library already built), SHOPLOOK_BINDINGS_PROFILE=dev (test a
+# debug build of the library: no LTO link, for quick iterations; default release).
+# Needs root for the Swift chroot (as CI and dev sessions run).
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$ROOT"
+OUT="$ROOT/target/bindings"
+LIB_NAME=libshoplook_ffi.so
+LANGS="${SHOPLOOK_BINDINGS_LANGS:-kotlin swift}"
+PROFILE="${SHOPLOOK_BINDINGS_PROFILE:-release}"
+case "$PROFILE" in
+  release) LIB_DIR=target/release ;;
+  dev|debug) PROFILE=dev; LIB_DIR=target/debug ;;
+  *) LIB_DIR="target/$PROFILE" ;;
+esac
+
+log() { printf '[test-bindings] %s\n' "$*" >&2; }
+die() { printf '[test-bindings] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------- build + generate
+if [ "${SHOPLOOK_SKIP_BUILD:-0}" != 1 ]; then
+  # The whole workspace in one build: the same dependency features as `cargo build --release`
+  # (so nothing but shoplook-ffi is rebuilt after it), and the `shoplook` binary that serves
+  # the catalogue for the client tests.
+  log "cargo build --profile $PROFILE --workspace --features shoplook-ffi/test-hooks"
+  cargo build --profile "$PROFILE" --workspace --features shoplook-ffi/test-hooks \
+    || die "building the workspace (shoplook-ffi with test-hooks) failed"
+  if [ "$PROFILE" != release ]; then
+    cargo build --release -p uniffi-bindgen || die "building uniffi-bindgen failed"
+  fi
+fi
+[ -f "$LIB_DIR/$LIB_NAME" ] || die "no $LIB_DIR/$LIB_NAME"
+
+rm -rf "$OUT/kotlin" "$OUT/swift" "$OUT/lib"
+mkdir -p "$OUT/lib" "$OUT/kotlin" "$OUT/swift"
+cp "$LIB_DIR/$LIB_NAME" "$OUT/lib/"
+for lang in kotlin swift; do
+  target/release/uniffi-bindgen generate "$OUT/lib/$LIB_NAME" --language "$lang" --no-format \
+    --out-dir "$OUT/$lang" >/dev/null || die "uniffi-bindgen generate --language $lang failed"
+done
+KT_GEN="$OUT/kotlin/com/shoplook/shoplook_ffi.kt"
+[ -f "$KT_GEN" ] || die "generated Kotlin not found at $KT_GEN"
+[ -f "$OUT/swift/ShopLook.swift" ] || die "generated Swift not found in $OUT/swift"
+log "generated $(wc -l < "$KT_GEN") lines of Kotlin, $(wc -l < "$OUT/swift/ShopLook.swift") lines of Swift"
+
+# ---------------------------------------------------------------------------- toolchains, photos
+bash scripts/fetch-photos.sh || die "fetching test photos failed"
+
+# ---------------------------------------------------------------------------- catalogue server
+SERVER_PID=""
+SERVER_DIR=""
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi
+  [ -n "$SERVER_DIR" ] && rm -rf "$SERVER_DIR"
+}
+trap cleanup EXIT
+# shellcheck source=scripts/bindings-catalogue.sh
+if [ -f scripts/bindings-catalogue.sh ]; then
+  . scripts/bindings-catalogue.sh   # sets SHOPLOOK_CATALOGUE_URL / _KEY / _OFFLINE_URL, SERVER_PID
+fi
+export SHOPLOOK_MODELS="$ROOT/models" SHOPLOOK_FIXTURES="$ROOT/fixtures" RUST_BACKTRACE=0
+
+declare -A RESULT=()
+summary_of() { # summary_of LANG LOGFILE -> the closing line, or empty
+  grep -E "^$1: [0-9]+ passed, [0-9]+ failed$" "$2" | tail -n1
+}
+
+# ---------------------------------------------------------------------------- Kotlin
+run_kotlin() {
+  bash scripts/setup-kotlin.sh >/dev/null || { log "Kotlin toolchain setup failed"; return 1; }
+  # shellcheck disable=SC1091
+  . "${SHOPLOOK_TOOLS:-/var/cache/shoplook-tools}/kotlin.env"
+  local jar="$OUT/kotlin-tests.jar" sum stamp="$OUT/kotlin-tests.jar.sha256"
+  # kotlinc costs ~30 s: reuse the jar when the sources and the compiler are unchanged.
+  sum="$(cat "$KT_GEN" bindings/kotlin/tests/*.kt <(echo "$KOTLINC $KOTLIN_TEST_CP") | sha256sum | cut -d' ' -f1)"
+  if [ -f "$jar" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then
+    log "kotlin: sources unchanged, reusing $jar"
+  else
+    log "kotlin: compiling generated bindings + tests (kotlinc, ~30 s)"
+    rm -f "$jar" "$stamp"
+    "$KOTLINC" -nowarn -cp "$KOTLIN_TEST_CP" -d "$jar" "$KT_GEN" bindings/kotlin/tests/*.kt \
+      || { log "kotlinc failed"; return 1; }
+    echo "$sum" > "$stamp"
+  fi
+  log "kotlin: running tests"
+  java -Djna.library.path="$OUT/lib" -cp "$jar:$KOTLIN_RUN_CP" MainKt
+}
+
+# ---------------------------------------------------------------------------- Swift
+run_swift() {
+  bash scripts/setup-swift.sh >/dev/null || { log "Swift toolchain setup failed"; return 1; }
+  # Inside the chroot the repository is mounted at /work; paths below are relative to it.
+  local rel="${OUT#"$ROOT"/}" envs
+  envs="SHOPLOOK_MODELS=/work/models SHOPLOOK_FIXTURES=/work/fixtures"
+  for v in SHOPLOOK_CATALOGUE_URL SHOPLOOK_CATALOGUE_KEY SHOPLOOK_CATALOGUE_OFFLINE_URL; do
+    [ -n "${!v:-}" ] && envs="$envs $v=$(printf '%q' "${!v}")"
+  done
+  # Hand-written extensions (not a generated ShopLook.swift that scripts/build-ios.sh may have put there).
+  local ext
+  ext="$(find bindings/swift/Sources/ShopLook -name '*.swift' ! -name ShopLook.swift | sort | tr '\n' ' ')"
+  log "swift: compiling generated bindings + extensions + tests (swiftc in the chroot) and running"
+  bash scripts/swift-in-chroot.sh "$ROOT" "set -e
+    swiftc -module-name ShopLookTests -swift-version 5 \
+      $rel/swift/ShopLook.swift $ext bindings/swift/HostTests/main.swift \
+      -Xcc -fmodule-map-file=$rel/swift/ShopLookFFI.modulemap -I $rel/swift \
+      -L $rel/lib -lshoplook_ffi -o $rel/swift-tests
+    LD_LIBRARY_PATH=$rel/lib $envs $rel/swift-tests"
+}
+
+rc=0
+for lang in $LANGS; do
+  logf="$OUT/$lang-tests.log"
+  case "$lang" in
+    kotlin) run_kotlin 2>&1 | tee "$logf" ;;
+    swift)  run_swift 2>&1 | tee "$logf" ;;
+    *) die "unknown language $lang" ;;
+  esac
+  status=${PIPESTATUS[0]}
+  line="$(summary_of "$lang" "$logf")"
+  if [ "$status" -ne 0 ] || [ -z "$line" ]; then
+    rc=1
+    if [ -z "$line" ]; then   # did not compile, or crashed before its closing line
+      line="$lang: 0 passed, 1 failed"
+      echo "$line"
+    fi
+  fi
+  RESULT[$lang]="$line (exit $status)"
+done
+
+log "summary:"
+for lang in $LANGS; do log "  ${RESULT[$lang]}"; done
+exit "$rc"
