@@ -28,6 +28,10 @@ pub struct EvalArgs {
     /// Folder holding box.png and box_in_scene.png.
     #[arg(long, default_value = "fixtures/photos")]
     pub photos: PathBuf,
+    /// Also add this many random unit vectors to the catalogue (ANN at scale with real
+    /// queries: the real products must still come first among them).
+    #[arg(long, default_value_t = 0)]
+    pub random_distractors: usize,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -222,6 +226,45 @@ pub fn evaluate(engine: &Engine, args: &EvalArgs) -> Result<(Vec<Row>, usize), S
         .map_err(|e| e.to_string())?;
     if !summary.failed.is_empty() {
         eprint!("{summary}");
+    }
+    if args.random_distractors > 0 {
+        let dim = engine.embedder_contract().dim;
+        let mut state = 0x5EEDu64;
+        let mut next = move || {
+            // splitmix64 -> two uniforms -> one Gaussian (Box-Muller)
+            let mut g = || {
+                state = state.wrapping_add(0x9E3779B97F4A7C15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+                (((z ^ (z >> 31)) >> 40) as f32 + 0.5) / (1u64 << 24) as f32
+            };
+            let (u1, u2) = (g(), g());
+            (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+        };
+        for start in (0..args.random_distractors).step_by(10_000) {
+            let end = (start + 10_000).min(args.random_distractors);
+            let batch: Vec<_> = (start..end)
+                .map(|i| {
+                    let mut v: Vec<f32> = (0..dim).map(|_| next()).collect();
+                    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    v.iter_mut().for_each(|x| *x /= n);
+                    let p = shoplook_core::wire::Product {
+                        id: format!("random-{i}"),
+                        title: "random".into(),
+                        brand: String::new(),
+                        price: 1.0,
+                        currency: "EUR".into(),
+                        category: "random".into(),
+                        image: "-".into(),
+                        url: "https://example.com/random".into(),
+                        in_stock: true,
+                    };
+                    (p, String::new(), v)
+                })
+                .collect();
+            store.upsert_batch(&batch).map_err(|e| e.to_string())?;
+        }
     }
     let catalogue_size = store.stats().map_err(|e| e.to_string())?.products as usize;
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole product on one machine: build, make a small demo catalogue from real product
+# photos, serve it on loopback, and look up a street photo against it.
+#
+#   scripts/demo.sh [PHOTO]        (default: fixtures/external/bus.jpg)
+#
+# DEMO DATA: the catalogue (fixtures/demo-catalogue/) is crops of real, permissively licensed
+# photos with made-up titles, brands and prices and example.com purchase links.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+photo="${1:-fixtures/external/bus.jpg}"
+
+log() { echo "[demo] $*" >&2; }
+
+if [[ "$photo" == fixtures/external/* ]]; then
+    scripts/fetch-photos.sh
+fi
+log "building (cargo build --release -p shoplook-cli)"
+cargo build --release -p shoplook-cli >&2
+bin="$root/target/release/shoplook"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/shoplook-demo.XXXXXX")"
+server_pid=""
+cleanup() {
+    if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+data="$work/catalogue"
+log "ingesting the demo catalogue (DEMO DATA, example.com links) into $data"
+"$bin" catalogue ingest --data "$data" fixtures/demo-catalogue/feed.jsonl >&2
+key="$("$bin" catalogue keys create --data "$data" --name demo 2>/dev/null)"
+
+log "starting the embedded catalogue service on loopback"
+"$bin" catalogue serve --data "$data" --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
+server_pid=$!
+url=""
+for _ in $(seq 100); do
+    url="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/serve.out" 2>/dev/null | head -n 1 || true)"
+    [[ -n "$url" ]] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.err" >&2; exit 1; }
+    sleep 0.1
+done
+[[ -n "$url" ]] || { log "the server did not start"; cat "$work/serve.err" >&2; exit 1; }
+log "serving at $url"
+
+log "shoplook lookup $photo --server $url --api-key slk_..."
+"$bin" lookup "$photo" --server "$url" --api-key "$key"
