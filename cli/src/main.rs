@@ -87,6 +87,9 @@ struct ModelArgs {
     /// Detectors to run, comma-separated manifest names (e.g. ssd_mbv2_oidv4,nanodet).
     #[arg(long, value_delimiter = ',', global = true)]
     detectors: Option<Vec<String>>,
+    /// Threads that embed the crops of one photo (default: up to 4).
+    #[arg(long, value_name = "N", global = true)]
+    threads: Option<usize>,
 }
 
 impl ModelArgs {
@@ -98,6 +101,9 @@ impl ModelArgs {
         let mut config = EngineConfig::default();
         if let Some(d) = &self.detectors {
             config.detectors = d.clone();
+        }
+        if let Some(t) = self.threads {
+            config.threads = t.max(1);
         }
         Engine::from_dir_with(&dir, &config).map_err(|e| e.to_string())
     }
