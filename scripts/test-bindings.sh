@@ -6,16 +6,16 @@
 #   2. generate Kotlin and Swift from the built library into target/bindings/{kotlin,swift}
 #   3. toolchains (scripts/setup-kotlin.sh, scripts/setup-swift.sh: cached after the first run)
 #      and the test photos (scripts/fetch-photos.sh)
-#   4. a catalogue server on a free loopback port, when `shoplook catalogue` exists
+#   4. a catalogue server on a free loopback port (scripts/bindings-catalogue.sh)
 #   5. Kotlin: kotlinc (JVM) compiles the bindings + bindings/kotlin/tests, java runs them
 #      -> closing line `kotlin: N passed, N failed`
-#   6. Swift: swiftc (Debian trixie chroot) compiles the bindings + bindings/swift/{Sources,Tests},
+#   6. Swift: swiftc (Debian trixie chroot) compiles the bindings + bindings/swift/{Sources,HostTests},
 #      runs them -> closing line `swift: N passed, N failed`
 # Exit status non-zero if either language failed (or did not run).
 #
 # Options (environment): SHOPLOOK_BINDINGS_LANGS="kotlin swift" (subset to run),
-# SHOPLOOK_SKIP_BUILD=1 (use the library already built), SHOPLOOK_BINDINGS_PROFILE=dev (test a
-# debug build of the library: no LTO link, for quick iterations; default release).
+# SHOPLOOK_SKIP_BUILD=1 (use the library already built), SHOPLOOK_BINDINGS_PROFILE=dev or mobile (test
+# another build of the library, e.g. a quicker one; default release).
 # Needs root for the Swift chroot (as CI and dev sessions run).
 set -uo pipefail
 

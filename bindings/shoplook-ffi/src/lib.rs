@@ -67,7 +67,7 @@ impl ShopLook {
         guard(|| load_bytes(detectors, embedder, decode_limits))
     }
 
-    /// [`ShopLook::from_model_dir`] on a worker thread (Kotlin `suspend`, Swift `async`).
+    /// `fromModelDir` on a worker thread (Kotlin `suspend`, Swift `async`).
     #[uniffi::constructor(default(config = None, cancel = None))]
     pub async fn load_from_model_dir(
         path: String,
@@ -77,7 +77,7 @@ impl ShopLook {
         run_blocking(cancel, move || load_dir(path, config)).await
     }
 
-    /// [`ShopLook::from_model_bytes`] on a worker thread (Kotlin `suspend`, Swift `async`).
+    /// `fromModelBytes` on a worker thread (Kotlin `suspend`, Swift `async`).
     #[uniffi::constructor(default(decode_limits = None, cancel = None))]
     pub async fn load_from_model_bytes(
         detectors: Vec<ModelBytes>,

@@ -64,7 +64,7 @@ impl CancelToken {
         }
     }
 
-    /// Whether [`CancelToken::cancel`] was called.
+    /// Whether `cancel` was called.
     pub fn is_cancelled(&self) -> bool {
         lock(&self.state).cancelled
     }
