@@ -42,7 +42,7 @@ from PIL import Image, ImageOps
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_MODELS = "/work/shared/models"
 DETECTOR = "ssd_mbv2_oidv4.onnx"
-DETECTOR_LABELS = "ssd_mbv2_oidv4.labels.txt"
+DETECTOR_MANIFEST = "ssd_mbv2_oidv4.json"  # labels are inlined in the manifest
 EMBEDDER = "efficientnet_lite0_feat.onnx"
 
 DET_SIZE = 300
@@ -306,8 +306,8 @@ def main():
     if not os.path.isfile(os.path.join(model_dir, DETECTOR)):
         print(f"no models in {model_dir}, using {SHARED_MODELS}", file=sys.stderr)
         model_dir = SHARED_MODELS
-    with open(os.path.join(model_dir, DETECTOR_LABELS)) as f:
-        labels = [line.strip() for line in f]
+    with open(os.path.join(model_dir, DETECTOR_MANIFEST)) as f:
+        labels = json.load(f)["labels"]
 
     ort1, dets, emb, size = bench_ort(args.photo, model_dir, 1, args.runs, args.warmup)
     ortd, dets_d, _, _ = bench_ort(args.photo, model_dir, 0, args.runs, args.warmup)
