@@ -16,3 +16,6 @@ cargo test -p shoplook-core -p shoplook-cli
 
 step "catalogue service (embedded store + PostgreSQL/pgvector)"
 scripts/test-catalogue.sh
+
+step "bindings: generated Kotlin and Swift against the real library and a real server"
+scripts/test-bindings.sh
