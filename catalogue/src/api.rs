@@ -85,14 +85,14 @@ impl From<CatError> for ApiError {
     fn from(e: CatError) -> Self {
         match e {
             CatError::Invalid(m) => ApiError::bad(m),
-            CatError::Contract(m) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                CODE_CONTRACT_MISMATCH,
-                m,
-            ),
-            CatError::NotFound(m) => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("not found: {m}"))
+            CatError::Contract(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, CODE_CONTRACT_MISMATCH, m)
             }
+            CatError::NotFound(m) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("not found: {m}"),
+            ),
             other => {
                 eprintln!("catalogue: internal error: {other}");
                 ApiError::new(
@@ -161,7 +161,10 @@ async fn authorize(state: &Arc<AppState>, headers: &HeaderMap) -> ApiResult<KeyI
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
-            format!("rate limit exceeded for key {:?}; retry after {wait} s", info.name),
+            format!(
+                "rate limit exceeded for key {:?}; retry after {wait} s",
+                info.name
+            ),
         );
         e.retry_after = Some(wait);
         return Err(e);
@@ -220,7 +223,11 @@ async fn search(
         return Err(ApiError::bad(format!("k must be within 1..={MAX_K}")));
     }
     let f = &req.filters;
-    if [f.max_price, f.min_price].iter().flatten().any(|p| !p.is_finite()) {
+    if [f.max_price, f.min_price]
+        .iter()
+        .flatten()
+        .any(|p| !p.is_finite())
+    {
         return Err(ApiError::bad("price filters must be finite numbers"));
     }
     let st = state.clone();
@@ -230,7 +237,10 @@ async fn search(
     })
     .await?;
     Ok(Json(SearchResponse {
-        results: hits.into_iter().map(|(p, s)| SearchHit::new(p, s)).collect(),
+        results: hits
+            .into_iter()
+            .map(|(p, s)| SearchHit::new(p, s))
+            .collect(),
         query_id: crate::random_hex(8),
         model: state.contract.to_string(),
     }))
@@ -281,12 +291,22 @@ async fn put_products(
         serde_json::Value::Array(a) => a,
         serde_json::Value::Object(mut o) => match o.remove("products") {
             Some(serde_json::Value::Array(a)) => a,
-            _ => return Err(ApiError::bad("expected an array of products or {\"products\":[...]}")),
+            _ => {
+                return Err(ApiError::bad(
+                    "expected an array of products or {\"products\":[...]}",
+                ));
+            }
         },
-        _ => return Err(ApiError::bad("expected an array of products or {\"products\":[...]}")),
+        _ => {
+            return Err(ApiError::bad(
+                "expected an array of products or {\"products\":[...]}",
+            ));
+        }
     };
     if items.is_empty() || items.len() > MAX_BATCH {
-        return Err(ApiError::bad(format!("a batch holds 1..={MAX_BATCH} products")));
+        return Err(ApiError::bad(format!(
+            "a batch holds 1..={MAX_BATCH} products"
+        )));
     }
     // Validate the whole batch before writing anything.
     let mut batch = Vec::with_capacity(items.len());
@@ -342,7 +362,10 @@ async fn post_event(
     let st = state.clone();
     blocking(move || {
         if st.store.get(&event.product_id)?.is_none() {
-            return Err(CatError::NotFound(format!("product {:?}", event.product_id)));
+            return Err(CatError::NotFound(format!(
+                "product {:?}",
+                event.product_id
+            )));
         }
         st.store.record_event(&event, &key.name)
     })
@@ -366,16 +389,28 @@ async fn metrics(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
     let st = state.clone();
     let s = blocking(move || st.store.stats()).await?;
     let text = state.metrics.render(&[
-        ("shoplook_catalogue_products", "Products in the catalogue.", s.products as f64),
-        ("shoplook_index_vectors", "Vectors in the ANN index.", s.index_size as f64),
-        ("shoplook_index_bytes", "Size of the ANN index in bytes.", s.index_bytes as f64),
-        ("shoplook_events", "Stored feedback events.", s.events as f64),
+        (
+            "shoplook_catalogue_products",
+            "Products in the catalogue.",
+            s.products as f64,
+        ),
+        (
+            "shoplook_index_vectors",
+            "Vectors in the ANN index.",
+            s.index_size as f64,
+        ),
+        (
+            "shoplook_index_bytes",
+            "Size of the ANN index in bytes.",
+            s.index_bytes as f64,
+        ),
+        (
+            "shoplook_events",
+            "Stored feedback events.",
+            s.events as f64,
+        ),
     ]);
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        text,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 
 async fn openapi() -> Response {

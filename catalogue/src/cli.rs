@@ -44,7 +44,10 @@ pub struct EngineArgs {
 
 impl EngineArgs {
     pub fn load(&self) -> Result<Engine, String> {
-        let dir = self.models.clone().unwrap_or_else(Engine::default_model_dir);
+        let dir = self
+            .models
+            .clone()
+            .unwrap_or_else(Engine::default_model_dir);
         Engine::from_dir(&dir).map_err(|e| e.to_string())
     }
 }
@@ -199,8 +202,8 @@ pub fn run_catalogue(cmd: CatalogueCommand) -> Result<(), String> {
             command: KeysCommand::Create { store, name, admin },
         } => {
             let store = store.open()?;
-            let key = crate::auth::create_key(store.as_ref(), &name, admin)
-                .map_err(|e| e.to_string())?;
+            let key =
+                crate::auth::create_key(store.as_ref(), &name, admin).map_err(|e| e.to_string())?;
             println!("{key}");
             eprintln!(
                 "created {}key {name:?}; it is shown only this once (the store keeps its hash)",
@@ -267,7 +270,11 @@ pub struct LookupArgs {
 pub fn parse_region(s: &str) -> Result<Rect, String> {
     let v: Vec<f32> = s
         .split(',')
-        .map(|p| p.trim().parse::<f32>().map_err(|_| format!("{p:?} is not a number")))
+        .map(|p| {
+            p.trim()
+                .parse::<f32>()
+                .map_err(|_| format!("{p:?} is not a number"))
+        })
         .collect::<Result<_, _>>()?;
     match v[..] {
         [x, y, w, h] => Ok(Rect::new(x, y, w, h)),
@@ -304,7 +311,9 @@ pub fn run_lookup(args: LookupArgs) -> Result<(), String> {
     // (label, category, score, box, embedding)
     let mut queries: Vec<(String, String, f32, Rect, shoplook_core::Embedding)> = Vec::new();
     if let Some(r) = args.region {
-        let e = engine.embed_region_of(&photo, r).map_err(|e| e.to_string())?;
+        let e = engine
+            .embed_region_of(&photo, r)
+            .map_err(|e| e.to_string())?;
         queries.push(("region".into(), String::new(), 1.0, r, e));
     } else {
         let analysis = engine
@@ -333,7 +342,13 @@ pub fn run_lookup(args: LookupArgs) -> Result<(), String> {
         if queries.is_empty() {
             // Nothing detected: search with the whole photo.
             let e = engine.embed_image(&bytes).map_err(|e| e.to_string())?;
-            queries.push(("whole photo".into(), String::new(), 1.0, Rect::new(0.0, 0.0, w, h), e));
+            queries.push((
+                "whole photo".into(),
+                String::new(),
+                1.0,
+                Rect::new(0.0, 0.0, w, h),
+                e,
+            ));
         }
     }
     let mut found = Vec::new();
@@ -377,7 +392,11 @@ fn print_lookup(photo: &Path, found: &[LookedUp]) {
         println!(
             "\n#{i} {} ({}) score {:.2} at {:.0},{:.0} {:.0}x{:.0}{}",
             f.label,
-            if f.category.is_empty() { "-" } else { &f.category },
+            if f.category.is_empty() {
+                "-"
+            } else {
+                &f.category
+            },
             f.score,
             b.x,
             b.y,

@@ -51,7 +51,9 @@ pub type Transform = (&'static str, fn(&RgbImage) -> (RgbImage, ImageFormat));
 
 pub fn transforms() -> Vec<Transform> {
     vec![
-        ("identity (re-encoded PNG)", |i| (i.clone(), ImageFormat::Png)),
+        ("identity (re-encoded PNG)", |i| {
+            (i.clone(), ImageFormat::Png)
+        }),
         ("crop 70% off-centre", |i| {
             let (w, h) = i.dimensions();
             let (cw, ch) = ((w as f32 * 0.7) as u32, (h as f32 * 0.7) as u32);
@@ -72,16 +74,26 @@ pub fn transforms() -> Vec<Transform> {
                 ImageFormat::Png,
             )
         }),
-        ("rotate 15 deg", |i| (rotate(i, 15f32.to_radians()), ImageFormat::Png)),
-        ("rotate 90 deg", |i| (image::imageops::rotate90(i), ImageFormat::Png)),
-        ("perspective (top 25% narrower)", |i| (perspective(i, 0.25), ImageFormat::Png)),
-        ("brighter (+60)", |i| (image::imageops::brighten(i, 60), ImageFormat::Png)),
+        ("rotate 15 deg", |i| {
+            (rotate(i, 15f32.to_radians()), ImageFormat::Png)
+        }),
+        ("rotate 90 deg", |i| {
+            (image::imageops::rotate90(i), ImageFormat::Png)
+        }),
+        ("perspective (top 25% narrower)", |i| {
+            (perspective(i, 0.25), ImageFormat::Png)
+        }),
+        ("brighter (+60)", |i| {
+            (image::imageops::brighten(i, 60), ImageFormat::Png)
+        }),
         ("darker (-70, contrast -30)", |i| {
             let d = image::imageops::brighten(i, -70);
             (image::imageops::contrast(&d, -30.0), ImageFormat::Png)
         }),
         ("JPEG quality 15", |i| (i.clone(), ImageFormat::Jpeg)),
-        ("blur sigma 2.5", |i| (image::imageops::blur(i, 2.5), ImageFormat::Png)),
+        ("blur sigma 2.5", |i| {
+            (image::imageops::blur(i, 2.5), ImageFormat::Png)
+        }),
     ]
 }
 
@@ -184,7 +196,11 @@ pub fn evaluate(engine: &Engine, args: &EvalArgs) -> Result<(Vec<Row>, usize), S
     let dir = std::env::temp_dir().join(format!("shoplook-eval-{}", crate::random_hex(6)));
     let store = SqliteStore::open(&dir, "f16").map_err(|e| e.to_string())?;
     let mut lines = read_feed(&args.feed).map_err(|e| e.to_string())?;
-    let base = args.feed.parent().unwrap_or(std::path::Path::new(".")).to_path_buf();
+    let base = args
+        .feed
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .to_path_buf();
     let products: Vec<_> = lines
         .iter()
         .filter_map(|l| l.product.as_ref().ok().cloned())
@@ -274,7 +290,9 @@ pub fn evaluate(engine: &Engine, args: &EvalArgs) -> Result<(Vec<Row>, usize), S
         .iter()
         .map(|p| {
             let bytes = load_image(&p.image, &base)?;
-            let img = image::load_from_memory(&bytes).map_err(|e| e.to_string())?.to_rgb8();
+            let img = image::load_from_memory(&bytes)
+                .map_err(|e| e.to_string())?
+                .to_rgb8();
             Ok((p.id.clone(), img))
         })
         .collect::<Result<_, String>>()?;
@@ -292,7 +310,10 @@ pub fn evaluate(engine: &Engine, args: &EvalArgs) -> Result<(Vec<Row>, usize), S
     rows.push(row("all transformed views", &all));
 
     // Another real photo of the same product.
-    if let Some(boxp) = products.iter().find(|p| p.image.ends_with("demo-box-1.jpg")) {
+    if let Some(boxp) = products
+        .iter()
+        .find(|p| p.image.ends_with("demo-box-1.jpg"))
+    {
         let scene = std::fs::read(args.photos.join("box_in_scene.png"))
             .map_err(|e| format!("box_in_scene.png: {e}"))?;
         let region = engine
@@ -333,7 +354,10 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
     let engine = args.engine.load()?;
     let (rows, size) = evaluate(&engine, args)?;
     if args.json {
-        println!("{}", serde_json::json!({"catalogue_products": size, "rows": rows}));
+        println!(
+            "{}",
+            serde_json::json!({"catalogue_products": size, "rows": rows})
+        );
         return Ok(());
     }
     println!("catalogue: {size} products ({})", args.feed.display());

@@ -42,7 +42,11 @@ pub fn read_feed(path: &Path) -> CatResult<Vec<FeedLine>> {
     let is_csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    Ok(if is_csv { parse_csv(&text) } else { parse_jsonl(&text) })
+    Ok(if is_csv {
+        parse_csv(&text)
+    } else {
+        parse_jsonl(&text)
+    })
 }
 
 pub fn parse_jsonl(text: &str) -> Vec<FeedLine> {
@@ -154,7 +158,10 @@ fn validate(raw: RawProduct) -> Result<Product, String> {
     }
     let currency = raw.currency.trim().to_uppercase();
     if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Err(format!("`currency` {:?} must be an ISO 4217 code like EUR", raw.currency));
+        return Err(format!(
+            "`currency` {:?} must be an ISO 4217 code like EUR",
+            raw.currency
+        ));
     }
     if raw.title.trim().is_empty() {
         return Err("`title` is empty".into());

@@ -141,7 +141,10 @@ pub fn load_image(image: &str, base: &Path) -> Result<Vec<u8>, String> {
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .new_agent();
-        let mut resp = agent.get(image).call().map_err(|e| format!("GET {image}: {e}"))?;
+        let mut resp = agent
+            .get(image)
+            .call()
+            .map_err(|e| format!("GET {image}: {e}"))?;
         let mut bytes = Vec::new();
         resp.body_mut()
             .as_reader()
@@ -155,10 +158,18 @@ pub fn load_image(image: &str, base: &Path) -> Result<Vec<u8>, String> {
     } else {
         let path = image.strip_prefix("file://").unwrap_or(image);
         let p = Path::new(path);
-        let p: PathBuf = if p.is_absolute() { p.into() } else { base.join(p) };
-        let meta = std::fs::metadata(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        let p: PathBuf = if p.is_absolute() {
+            p.into()
+        } else {
+            base.join(p)
+        };
+        let meta =
+            std::fs::metadata(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
         if meta.len() > MAX_IMAGE_BYTES {
-            return Err(format!("{} is larger than {MAX_IMAGE_BYTES} bytes", p.display()));
+            return Err(format!(
+                "{} is larger than {MAX_IMAGE_BYTES} bytes",
+                p.display()
+            ));
         }
         std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
     }

@@ -48,7 +48,10 @@ fn ingest_then_lookup(backend: Backend) {
     assert_eq!(summary["added"], GOOD_PRODUCTS, "{summary}");
     let failed = summary["failed"].as_array().unwrap();
     assert_eq!(failed.len(), 2, "{summary}");
-    assert!(failed[0]["reason"].as_str().unwrap().contains("JSON"), "{summary}");
+    assert!(
+        failed[0]["reason"].as_str().unwrap().contains("JSON"),
+        "{summary}"
+    );
     assert_eq!(failed[1]["id"], "missing-image");
     assert!(failed[1]["reason"].as_str().unwrap().contains("ghost.jpg"));
 
@@ -102,10 +105,18 @@ fn ingest_then_lookup(backend: Backend) {
         key.clone(),
     ]);
     assert!(ok, "{err}");
-    assert!(out.contains("buy: https://example.com/demo/products/demo-cup-1"), "{out}");
+    assert!(
+        out.contains("buy: https://example.com/demo/products/demo-cup-1"),
+        "{out}"
+    );
 
     // GET a product; events.
-    let (s, _, p) = http("GET", &format!("{}/v1/products/demo-cup-1", server.url), Some(&key), None);
+    let (s, _, p) = http(
+        "GET",
+        &format!("{}/v1/products/demo-cup-1", server.url),
+        Some(&key),
+        None,
+    );
     assert_eq!(s, 200);
     assert_eq!(p["category"], "kitchen");
     client
@@ -121,8 +132,16 @@ fn ingest_then_lookup(backend: Backend) {
     let (s, _, m) = http("GET", &format!("{}/metrics", server.url), None, None);
     assert_eq!(s, 200);
     let m = m.as_str().unwrap().to_string();
-    assert!(m.contains("shoplook_http_requests_total{method=\"POST\",route=\"/v1/search\",status=\"200\"}"), "{m}");
-    assert!(m.contains(&format!("shoplook_catalogue_products {GOOD_PRODUCTS}")), "{m}");
+    assert!(
+        m.contains(
+            "shoplook_http_requests_total{method=\"POST\",route=\"/v1/search\",status=\"200\"}"
+        ),
+        "{m}"
+    );
+    assert!(
+        m.contains(&format!("shoplook_catalogue_products {GOOD_PRODUCTS}")),
+        "{m}"
+    );
     assert!(m.contains("shoplook_http_request_duration_seconds_bucket"));
     let (s, _, o) = http("GET", &format!("{}/openapi.json", server.url), None, None);
     assert_eq!(s, 200);
@@ -139,7 +158,9 @@ fn filters(backend: Backend) {
     let q = box_in_scene_query();
     let all = SearchFilters::default();
 
-    let shoes = client.search_embedding(&q, Some("shoes"), 10, &all).unwrap();
+    let shoes = client
+        .search_embedding(&q, Some("shoes"), 10, &all)
+        .unwrap();
     assert_eq!(shoes.results.len(), 5, "{:#?}", shoes.results);
     assert!(shoes.results.iter().all(|p| p.category == "shoes"));
 
@@ -149,7 +170,11 @@ fn filters(backend: Backend) {
     };
     let r = client.search_embedding(&q, None, 20, &cheap).unwrap();
     assert!(!r.results.is_empty());
-    assert!(r.results.iter().all(|p| p.price <= 60.0), "{:#?}", r.results);
+    assert!(
+        r.results.iter().all(|p| p.price <= 60.0),
+        "{:#?}",
+        r.results
+    );
     assert!(r.results.iter().all(|p| p.id != "demo-kit-1"));
 
     let brand = SearchFilters {
@@ -160,7 +185,9 @@ fn filters(backend: Backend) {
     assert_eq!(r.results.len(), 4, "{:#?}", r.results);
     assert!(r.results.iter().all(|p| p.brand == "Demo Court"));
 
-    let kitchen = client.search_embedding(&q, Some("kitchen"), 10, &all).unwrap();
+    let kitchen = client
+        .search_embedding(&q, Some("kitchen"), 10, &all)
+        .unwrap();
     assert_eq!(kitchen.results.len(), 2);
     let in_stock = SearchFilters {
         in_stock: Some(true),
@@ -177,7 +204,13 @@ fn filters(backend: Backend) {
         max_price: Some(1.0),
         ..all.clone()
     };
-    assert!(client.search_embedding(&q, Some("shoes"), 10, &none).unwrap().results.is_empty());
+    assert!(
+        client
+            .search_embedding(&q, Some("shoes"), 10, &none)
+            .unwrap()
+            .results
+            .is_empty()
+    );
 }
 
 fn bad_requests(backend: Backend) {
@@ -188,17 +221,26 @@ fn bad_requests(backend: Backend) {
     let server = Server::start(&backend, &["--max-body", "200000"]);
     let url = |p: &str| format!("{}{p}", server.url);
     let v = box_in_scene_query().vector;
-    let check = |status: u16, code: &str, (s, _, body): (u16, Option<String>, serde_json::Value)| {
-        assert_eq!(s, status, "{body}");
-        assert_eq!(body["error"]["code"], code, "{body}");
-        assert!(!body["error"]["message"].as_str().unwrap().is_empty());
-    };
+    let check =
+        |status: u16, code: &str, (s, _, body): (u16, Option<String>, serde_json::Value)| {
+            assert_eq!(s, status, "{body}");
+            assert_eq!(body["error"]["code"], code, "{body}");
+            assert!(!body["error"]["message"].as_str().unwrap().is_empty());
+        };
 
     // Model contract: another model, another dimension.
     let other = json!({"embedding": v, "model": "clip-vit-b32@1", "k": 5}).to_string();
-    check(422, "contract_mismatch", http("POST", &url("/v1/search"), Some(&key), Some(&other)));
+    check(
+        422,
+        "contract_mismatch",
+        http("POST", &url("/v1/search"), Some(&key), Some(&other)),
+    );
     let short = search_body(&v[..512], json!({}));
-    check(422, "contract_mismatch", http("POST", &url("/v1/search"), Some(&key), Some(&short)));
+    check(
+        422,
+        "contract_mismatch",
+        http("POST", &url("/v1/search"), Some(&key), Some(&short)),
+    );
     // The typed client error for the same.
     let client = CatalogueClient::new(&server.url, &key).unwrap();
     let wrong = shoplook_core::ModelContract {
@@ -213,74 +255,269 @@ fn bad_requests(backend: Backend) {
 
     // NaN / inf: JSON has no NaN; 1e999 parses to infinity; both are refused.
     let inf = search_body(&v, json!({})).replacen(&format!("{}", v[0]), "1e999", 1);
-    check(400, "bad_request", http("POST", &url("/v1/search"), Some(&key), Some(&inf)));
+    check(
+        400,
+        "bad_request",
+        http("POST", &url("/v1/search"), Some(&key), Some(&inf)),
+    );
     let nan = search_body(&v, json!({})).replacen(&format!("{}", v[0]), "NaN", 1);
-    check(400, "bad_request", http("POST", &url("/v1/search"), Some(&key), Some(&nan)));
+    check(
+        400,
+        "bad_request",
+        http("POST", &url("/v1/search"), Some(&key), Some(&nan)),
+    );
     // Not unit length.
     let big: Vec<f32> = v.iter().map(|x| x * 3.0).collect();
-    check(400, "bad_request", http("POST", &url("/v1/search"), Some(&key), Some(&search_body(&big, json!({})))));
+    check(
+        400,
+        "bad_request",
+        http(
+            "POST",
+            &url("/v1/search"),
+            Some(&key),
+            Some(&search_body(&big, json!({}))),
+        ),
+    );
     // k out of range, unknown field, malformed JSON, wrong types, bad filter.
-    check(400, "bad_request", http("POST", &url("/v1/search"), Some(&key), Some(&search_body(&v, json!({"k": 0})))));
-    check(400, "bad_request", http("POST", &url("/v1/search"), Some(&key), Some(&search_body(&v, json!({"k": 1000})))));
-    check(400, "bad_request", http("POST", &url("/v1/search"), Some(&key), Some(&search_body(&v, json!({"colour": "red"})))));
-    check(400, "bad_request", http("POST", &url("/v1/search"), Some(&key), Some(&search_body(&v, json!({"filters": {"max_price": "cheap"}})))));
-    check(400, "bad_request", http("POST", &url("/v1/search"), Some(&key), Some("{\"embedding\": [")));
-    check(400, "bad_request", http("POST", &url("/v1/search"), Some(&key), Some("")));
+    check(
+        400,
+        "bad_request",
+        http(
+            "POST",
+            &url("/v1/search"),
+            Some(&key),
+            Some(&search_body(&v, json!({"k": 0}))),
+        ),
+    );
+    check(
+        400,
+        "bad_request",
+        http(
+            "POST",
+            &url("/v1/search"),
+            Some(&key),
+            Some(&search_body(&v, json!({"k": 1000}))),
+        ),
+    );
+    check(
+        400,
+        "bad_request",
+        http(
+            "POST",
+            &url("/v1/search"),
+            Some(&key),
+            Some(&search_body(&v, json!({"colour": "red"}))),
+        ),
+    );
+    check(
+        400,
+        "bad_request",
+        http(
+            "POST",
+            &url("/v1/search"),
+            Some(&key),
+            Some(&search_body(&v, json!({"filters": {"max_price": "cheap"}}))),
+        ),
+    );
+    check(
+        400,
+        "bad_request",
+        http(
+            "POST",
+            &url("/v1/search"),
+            Some(&key),
+            Some("{\"embedding\": ["),
+        ),
+    );
+    check(
+        400,
+        "bad_request",
+        http("POST", &url("/v1/search"), Some(&key), Some("")),
+    );
     // Body over the limit.
-    let huge = format!("{{\"embedding\": [{}], \"model\": \"x\"}}", vec!["0.001"; 60_000].join(","));
-    check(413, "payload_too_large", http("POST", &url("/v1/search"), Some(&key), Some(&huge)));
+    let huge = format!(
+        "{{\"embedding\": [{}], \"model\": \"x\"}}",
+        vec!["0.001"; 60_000].join(",")
+    );
+    check(
+        413,
+        "payload_too_large",
+        http("POST", &url("/v1/search"), Some(&key), Some(&huge)),
+    );
 
     // Auth: missing, unknown, malformed; admin-only routes.
     let body = search_body(&v, json!({}));
-    check(401, "unauthorized", http("POST", &url("/v1/search"), None, Some(&body)));
-    check(401, "unauthorized", http("POST", &url("/v1/search"), Some("slk_0000"), Some(&body)));
-    check(401, "unauthorized", http("POST", &url("/v1/search"), Some("not-a-key"), Some(&body)));
-    check(401, "unauthorized", http("GET", &url("/v1/products/demo-box-1"), None, None));
+    check(
+        401,
+        "unauthorized",
+        http("POST", &url("/v1/search"), None, Some(&body)),
+    );
+    check(
+        401,
+        "unauthorized",
+        http("POST", &url("/v1/search"), Some("slk_0000"), Some(&body)),
+    );
+    check(
+        401,
+        "unauthorized",
+        http("POST", &url("/v1/search"), Some("not-a-key"), Some(&body)),
+    );
+    check(
+        401,
+        "unauthorized",
+        http("GET", &url("/v1/products/demo-box-1"), None, None),
+    );
     let e = CatalogueClient::new(&server.url, "slk_nope")
         .unwrap()
-        .search_vector(&v, engine().embedder_contract(), None, 5, &SearchFilters::default())
+        .search_vector(
+            &v,
+            engine().embedder_contract(),
+            None,
+            5,
+            &SearchFilters::default(),
+        )
         .unwrap_err();
     assert!(matches!(e, Error::Unauthorized { .. }), "{e:?}");
-    check(403, "forbidden", http("DELETE", &url("/v1/products/demo-box-1"), Some(&key), None));
-    check(403, "forbidden", http("PUT", &url("/v1/products"), Some(&key), Some("[]")));
+    check(
+        403,
+        "forbidden",
+        http("DELETE", &url("/v1/products/demo-box-1"), Some(&key), None),
+    );
+    check(
+        403,
+        "forbidden",
+        http("PUT", &url("/v1/products"), Some(&key), Some("[]")),
+    );
 
     // Products: not found; admin upsert (validated as a whole) and delete.
-    check(404, "not_found", http("GET", &url("/v1/products/nope"), Some(&key), None));
-    check(404, "not_found", http("DELETE", &url("/v1/products/nope"), Some(&admin), None));
-    check(400, "bad_request", http("PUT", &url("/v1/products"), Some(&admin), Some("[]")));
+    check(
+        404,
+        "not_found",
+        http("GET", &url("/v1/products/nope"), Some(&key), None),
+    );
+    check(
+        404,
+        "not_found",
+        http("DELETE", &url("/v1/products/nope"), Some(&admin), None),
+    );
+    check(
+        400,
+        "bad_request",
+        http("PUT", &url("/v1/products"), Some(&admin), Some("[]")),
+    );
     let item = |id: &str, price: serde_json::Value, model: String| {
         json!({"id": id, "title": "Put product", "brand": "Demo", "price": price, "currency": "EUR",
                "category": "home", "image": "https://example.com/i.jpg",
                "url": "https://example.com/buy", "embedding": v, "model": model})
     };
-    let bad_batch = json!([item("put-1", json!(5.0), model()), item("put-2", json!(-1), model())]);
-    check(400, "bad_request", http("PUT", &url("/v1/products"), Some(&admin), Some(&bad_batch.to_string())));
+    let bad_batch = json!([
+        item("put-1", json!(5.0), model()),
+        item("put-2", json!(-1), model())
+    ]);
+    check(
+        400,
+        "bad_request",
+        http(
+            "PUT",
+            &url("/v1/products"),
+            Some(&admin),
+            Some(&bad_batch.to_string()),
+        ),
+    );
     let (s, _, _) = http("GET", &url("/v1/products/put-1"), Some(&key), None);
     assert_eq!(s, 404, "a refused batch writes nothing");
     let wrong_model = json!([item("put-1", json!(5.0), "other@1".into())]);
-    check(422, "contract_mismatch", http("PUT", &url("/v1/products"), Some(&admin), Some(&wrong_model.to_string())));
+    check(
+        422,
+        "contract_mismatch",
+        http(
+            "PUT",
+            &url("/v1/products"),
+            Some(&admin),
+            Some(&wrong_model.to_string()),
+        ),
+    );
     let good = json!([item("put-1", json!(5.0), model())]);
-    let (s, _, r) = http("PUT", &url("/v1/products"), Some(&admin), Some(&good.to_string()));
+    let (s, _, r) = http(
+        "PUT",
+        &url("/v1/products"),
+        Some(&admin),
+        Some(&good.to_string()),
+    );
     assert_eq!((s, r["added"].as_u64()), (200, Some(1)), "{r}");
     let top = client
-        .search_vector(&v, engine().embedder_contract(), None, 1, &SearchFilters::default())
+        .search_vector(
+            &v,
+            engine().embedder_contract(),
+            None,
+            1,
+            &SearchFilters::default(),
+        )
         .unwrap();
-    assert_eq!(top.results[0].id, "put-1", "an upserted product is searchable at once");
+    assert_eq!(
+        top.results[0].id, "put-1",
+        "an upserted product is searchable at once"
+    );
     let (s, _, _) = http("DELETE", &url("/v1/products/put-1"), Some(&admin), None);
     assert_eq!(s, 200);
     let top = client
-        .search_vector(&v, engine().embedder_contract(), None, 1, &SearchFilters::default())
+        .search_vector(
+            &v,
+            engine().embedder_contract(),
+            None,
+            1,
+            &SearchFilters::default(),
+        )
         .unwrap();
-    assert_ne!(top.results[0].id, "put-1", "a deleted product is gone from search at once");
+    assert_ne!(
+        top.results[0].id, "put-1",
+        "a deleted product is gone from search at once"
+    );
 
     // Events.
-    check(400, "bad_request", http("POST", &url("/v1/events"), Some(&key), Some(r#"{"type":"like","product_id":"demo-box-1"}"#)));
-    check(400, "bad_request", http("POST", &url("/v1/events"), Some(&key), Some(r#"{"type":"click"}"#)));
-    check(404, "not_found", http("POST", &url("/v1/events"), Some(&key), Some(r#"{"type":"click","product_id":"nope"}"#)));
-    let (s, _, _) = http("POST", &url("/v1/events"), Some(&key), Some(r#"{"type":"purchase","product_id":"demo-box-1","query_id":"q1"}"#));
+    check(
+        400,
+        "bad_request",
+        http(
+            "POST",
+            &url("/v1/events"),
+            Some(&key),
+            Some(r#"{"type":"like","product_id":"demo-box-1"}"#),
+        ),
+    );
+    check(
+        400,
+        "bad_request",
+        http(
+            "POST",
+            &url("/v1/events"),
+            Some(&key),
+            Some(r#"{"type":"click"}"#),
+        ),
+    );
+    check(
+        404,
+        "not_found",
+        http(
+            "POST",
+            &url("/v1/events"),
+            Some(&key),
+            Some(r#"{"type":"click","product_id":"nope"}"#),
+        ),
+    );
+    let (s, _, _) = http(
+        "POST",
+        &url("/v1/events"),
+        Some(&key),
+        Some(r#"{"type":"purchase","product_id":"demo-box-1","query_id":"q1"}"#),
+    );
     assert_eq!(s, 201);
     // Unknown route.
-    check(404, "not_found", http("GET", &url("/v2/anything"), Some(&key), None));
+    check(
+        404,
+        "not_found",
+        http("GET", &url("/v2/anything"), Some(&key), None),
+    );
 }
 
 fn keys_and_rate_limits(backend: Backend) {
@@ -294,7 +531,10 @@ fn keys_and_rate_limits(backend: Backend) {
         let db = std::fs::read(d.join("catalogue.db")).unwrap();
         let wal = std::fs::read(d.join("catalogue.db-wal")).unwrap_or_default();
         for hay in [&db, &wal] {
-            assert!(!hay.windows(a.len()).any(|w| w == a.as_bytes()), "plain key stored");
+            assert!(
+                !hay.windows(a.len()).any(|w| w == a.as_bytes()),
+                "plain key stored"
+            );
         }
     }
     // Everything slow (the embedding) before the burst, so no token refills in between.
@@ -318,8 +558,19 @@ fn keys_and_rate_limits(backend: Backend) {
     let err = client
         .search_embedding(&query, None, 3, &SearchFilters::default())
         .unwrap_err();
-    assert!(matches!(err, Error::RateLimited { retry_after_s: 1..=2 }), "{err:?}");
-    assert!(start.elapsed() < Duration::from_secs(1), "no retries on 4xx");
+    assert!(
+        matches!(
+            err,
+            Error::RateLimited {
+                retry_after_s: 1..=2
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "no retries on 4xx"
+    );
     // After waiting, the key works again.
     std::thread::sleep(Duration::from_secs(retry));
     assert_eq!(http("POST", &url, Some(&a), Some(&body)).0, 200);
@@ -357,7 +608,10 @@ fn reingest_is_idempotent(backend: Backend) {
     assert_eq!(third["deleted"], 1, "{third}");
     assert_eq!(third["failed"].as_array().unwrap().len(), 1, "{third}"); // the missing image
     let store = backend.open();
-    assert_eq!(store.get("demo-cup-1").unwrap().unwrap().product.price, 12.0);
+    assert_eq!(
+        store.get("demo-cup-1").unwrap().unwrap().product.price,
+        12.0
+    );
     assert!(store.get("demo-suit-1").unwrap().is_none());
     assert_eq!(store.stats().unwrap().products, GOOD_PRODUCTS - 1);
 
@@ -410,7 +664,13 @@ fn kill_during_ingest(backend: Backend) {
     let feed = dir.join("feed.jsonl");
     std::fs::write(&feed, text).unwrap();
 
-    let mut args = vec!["ingest".to_string(), feed.display().to_string(), "-v".into(), "--workers".into(), "1".into()];
+    let mut args = vec![
+        "ingest".to_string(),
+        feed.display().to_string(),
+        "-v".into(),
+        "--workers".into(),
+        "1".into(),
+    ];
     args.extend(backend.args());
     let mut child = Command::new(BIN)
         .args(&args)
@@ -437,8 +697,15 @@ fn kill_during_ingest(backend: Backend) {
     // Lines already written before the kill count as reported too.
     let mut rest = String::new();
     let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
-    done.extend(rest.lines().filter_map(|l| l.strip_prefix("added\t").map(str::to_string)));
-    assert!(done.len() >= 8 && done.len() < 60, "killed after {} products", done.len());
+    done.extend(
+        rest.lines()
+            .filter_map(|l| l.strip_prefix("added\t").map(str::to_string)),
+    );
+    assert!(
+        done.len() >= 8 && done.len() < 60,
+        "killed after {} products",
+        done.len()
+    );
 
     // The store opens cleanly (the stats command brings the index up to date) ...
     let mut sargs = vec!["stats".to_string()];
@@ -446,27 +713,39 @@ fn kill_during_ingest(backend: Backend) {
     let (ok, out, err) = run(&sargs);
     assert!(ok, "store does not open after kill -9: {err}");
     let stats: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    assert!(stats["products"].as_u64().unwrap() >= done.len() as u64, "{stats}");
+    assert!(
+        stats["products"].as_u64().unwrap() >= done.len() as u64,
+        "{stats}"
+    );
     assert_eq!(stats["products"], stats["index_vectors"], "{stats}");
     if let Backend::Sqlite(d) = &backend {
         let conn = rusqlite::Connection::open(d.join("catalogue.db")).unwrap();
-        let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        let ok: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(ok, "ok");
     }
     // ... and every product reported done is there and searchable by its own image.
     let store = backend.open();
     for id in &done {
-        let p = store.get(id).unwrap().unwrap_or_else(|| panic!("{id} lost"));
+        let p = store
+            .get(id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{id} lost"));
         let bytes = std::fs::read(&p.product.image).unwrap();
         let (v, _) = shoplook_catalogue::ingest::embed_product(engine(), &bytes).unwrap();
-        let hits = store.search(&v, 60, None, &SearchFilters::default()).unwrap();
+        let hits = store
+            .search(&v, 60, None, &SearchFilters::default())
+            .unwrap();
         assert!(hits.iter().any(|(h, _)| &h.id == id), "{id} not searchable");
     }
     drop(store);
     // A second ingest completes the feed.
     let s = ingest(&backend, &feed, &[]);
     assert_eq!(
-        s["added"].as_u64().unwrap() + s["unchanged"].as_u64().unwrap() + s["updated"].as_u64().unwrap(),
+        s["added"].as_u64().unwrap()
+            + s["unchanged"].as_u64().unwrap()
+            + s["updated"].as_u64().unwrap(),
         60,
         "{s}"
     );

@@ -16,9 +16,21 @@ fn every_shipped_model_matches_its_manifest_sha256_and_is_in_the_notice() {
         }
         let manifest = ModelManifest::from_json(&std::fs::read(&path).unwrap()).unwrap();
         let onnx = std::fs::read(dir.join(&manifest.file)).unwrap();
-        let digest: String = Sha256::digest(&onnx).iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(manifest.sha256.as_deref(), Some(digest.as_str()), "{}", manifest.file);
-        assert!(notice.contains(&digest), "NOTICE.md lacks {} ({digest})", manifest.file);
+        let digest: String = Sha256::digest(&onnx)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            manifest.sha256.as_deref(),
+            Some(digest.as_str()),
+            "{}",
+            manifest.file
+        );
+        assert!(
+            notice.contains(&digest),
+            "NOTICE.md lacks {} ({digest})",
+            manifest.file
+        );
         count += 1;
     }
     assert_eq!(count, 3, "detector, COCO detector and embedder manifests");

@@ -278,7 +278,11 @@ impl CatalogueClient {
         product_id: String,
         query_id: Option<String>,
     ) -> Result<()> {
-        guard(|| Ok(self.inner.report_event(kind.into(), &product_id, query_id.as_deref())?))
+        guard(|| {
+            Ok(self
+                .inner
+                .report_event(kind.into(), &product_id, query_id.as_deref())?)
+        })
     }
 
     /// `reportEvent` as a Kotlin `suspend` / Swift `async` function.

@@ -85,7 +85,10 @@ impl ShopLook {
         decode_limits: Option<DecodeLimits>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<Arc<Self>> {
-        run_blocking(cancel, move || load_bytes(detectors, embedder, decode_limits)).await
+        run_blocking(cancel, move || {
+            load_bytes(detectors, embedder, decode_limits)
+        })
+        .await
     }
 
     /// Finds the shoppable items in a photo (JPEG, PNG or WebP bytes, EXIF orientation
@@ -225,7 +228,10 @@ mod tests {
         assert_eq!(core.max_side, 20000);
         assert_eq!(core.working_max_side, 2048);
         let opts = core::AnalyzeOptions::default();
-        assert_eq!((opts.min_score, opts.max_items, opts.embed), (None, 20, true));
+        assert_eq!(
+            (opts.min_score, opts.max_items, opts.embed),
+            (None, 20, true)
+        );
     }
 
     #[test]

@@ -236,7 +236,9 @@ mod tests {
     #[test]
     fn a_panic_in_the_worker_is_an_internal_error() {
         let r: Result<()> = block_on(run_blocking(None, || panic!("worker boom")));
-        assert!(matches!(r, Err(ShopLookError::Internal { detail }) if detail.contains("worker boom")));
+        assert!(
+            matches!(r, Err(ShopLookError::Internal { detail }) if detail.contains("worker boom"))
+        );
     }
 
     #[test]

@@ -17,9 +17,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use shoplook_catalogue::store::Store;
 use shoplook_catalogue::store::postgres::PgStore;
 use shoplook_catalogue::store::sqlite::{HnswParams, SqliteStore};
-use shoplook_catalogue::store::Store;
 use shoplook_core::ModelContract;
 use shoplook_core::wire::{Product, SearchFilters};
 
@@ -160,16 +160,14 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-fn measure(
-    store: &dyn Store,
-    queries: &[Vec<f32>],
-    truth: &[Vec<usize>],
-) -> (f64, f64, f64) {
+fn measure(store: &dyn Store, queries: &[Vec<f32>], truth: &[Vec<usize>]) -> (f64, f64, f64) {
     let mut lat = Vec::new();
     let mut hit = 0usize;
     for (q, t) in queries.iter().zip(truth) {
         let start = Instant::now();
-        let res = store.search(q, 10, None, &SearchFilters::default()).unwrap();
+        let res = store
+            .search(q, 10, None, &SearchFilters::default())
+            .unwrap();
         lat.push(start.elapsed().as_secs_f64() * 1000.0);
         for (p, _) in &res {
             let i: usize = p.id[1..].parse().unwrap();
@@ -187,7 +185,12 @@ fn measure(
 }
 
 /// Starts the real API server over `store` on a loopback port and runs wrk against it.
-fn http_load(args: &Args, store: Arc<dyn Store>, queries: &[Vec<f32>], work: &std::path::Path) -> Option<String> {
+fn http_load(
+    args: &Args,
+    store: Arc<dyn Store>,
+    queries: &[Vec<f32>],
+    work: &std::path::Path,
+) -> Option<String> {
     if args.load_seconds == 0 {
         return None;
     }
@@ -207,7 +210,10 @@ fn http_load(args: &Args, store: Arc<dyn Store>, queries: &[Vec<f32>], work: &st
         max_body: 2 << 20,
     };
     let (tx, rx) = std::sync::mpsc::channel();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let st = store.clone();
     let c2 = contract.clone();
     rt.spawn(async move {
@@ -280,7 +286,9 @@ end
         p99.unwrap_or("?".into()),
         args.connections,
         args.load_seconds,
-        non2xx.map(|n| format!(", non-2xx: {n}")).unwrap_or_default()
+        non2xx
+            .map(|n| format!(", non-2xx: {n}"))
+            .unwrap_or_default()
     ))
 }
 
@@ -288,10 +296,17 @@ fn main() {
     let args = Args::parse();
     let dim = args.dim;
     let work = args.dir.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("shoplook-bench-{}", shoplook_catalogue::random_hex(4)))
+        std::env::temp_dir().join(format!(
+            "shoplook-bench-{}",
+            shoplook_catalogue::random_hex(4)
+        ))
     });
     std::fs::create_dir_all(&work).unwrap();
-    let efs: Vec<usize> = args.ef.split(',').map(|s| s.trim().parse().unwrap()).collect();
+    let efs: Vec<usize> = args
+        .ef
+        .split(',')
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
     let mut qrng = Rng(42);
     let queries: Vec<Vec<f32>> = (0..args.queries).map(|_| qrng.unit_vector(dim)).collect();
 
@@ -300,7 +315,8 @@ fn main() {
     eprintln!("exact search ground truth over {} vectors...", args.n);
     let t = Instant::now();
     let chunk = 20_000;
-    let mut heaps: Vec<BinaryHeap<Scored>> = (0..queries.len()).map(|_| BinaryHeap::new()).collect();
+    let mut heaps: Vec<BinaryHeap<Scored>> =
+        (0..queries.len()).map(|_| BinaryHeap::new()).collect();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     for start in (0..args.n).step_by(chunk) {
         let end = (start + chunk).min(args.n);
@@ -356,7 +372,11 @@ fn main() {
                     .map(|i| (product(i), format!("h{i}"), vector(i, dim)))
                     .collect();
                 store.upsert_batch(&batch).unwrap();
-                eprint!("\r  embedded {q}: {end}/{} ({:.0} s)", args.n, t.elapsed().as_secs_f64());
+                eprint!(
+                    "\r  embedded {q}: {end}/{} ({:.0} s)",
+                    args.n,
+                    t.elapsed().as_secs_f64()
+                );
             }
             store.flush().unwrap();
             let build_s = t.elapsed().as_secs_f64();
@@ -384,12 +404,7 @@ fn main() {
                 rows.push((ef, p50, p99, rec));
                 store_for_http = Some(s);
             }
-            let http = http_load(
-                &args,
-                Arc::new(store_for_http.unwrap()),
-                &queries,
-                &work,
-            );
+            let http = http_load(&args, Arc::new(store_for_http.unwrap()), &queries, &work);
             reports.push(Report {
                 store: format!("embedded (SQLite + usearch HNSW, {q})"),
                 build_s,
@@ -424,7 +439,11 @@ fn main() {
                 .map(|i| (product(i), format!("h{i}"), vector(i, dim)))
                 .collect();
             store.upsert_batch(&batch).unwrap();
-            eprint!("\r  postgres rows: {end}/{} ({:.0} s)", args.n, t.elapsed().as_secs_f64());
+            eprint!(
+                "\r  postgres rows: {end}/{} ({:.0} s)",
+                args.n,
+                t.elapsed().as_secs_f64()
+            );
         }
         let rows_s = t.elapsed().as_secs_f64();
         eprintln!("\n  building the HNSW index...");

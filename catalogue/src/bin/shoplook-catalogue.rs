@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use shoplook_catalogue::cli::{CatalogueCommand, LookupArgs, run_catalogue, run_lookup};
 
 #[derive(Parser)]
-#[command(name = "shoplook-catalogue", version, about = "ShopLook catalogue service")]
+#[command(
+    name = "shoplook-catalogue",
+    version,
+    about = "ShopLook catalogue service"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Top,

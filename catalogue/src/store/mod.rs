@@ -109,7 +109,10 @@ pub fn open_store(config: &StoreConfig) -> CatResult<Box<dyn Store>> {
         (Some(url), _) => Err(CatError::Invalid(format!(
             "--store {url:?}: only postgres:// URLs are supported (omit it for the embedded store)"
         ))),
-        (None, Some(dir)) => Ok(Box::new(sqlite::SqliteStore::open(dir, &config.quantization)?)),
+        (None, Some(dir)) => Ok(Box::new(sqlite::SqliteStore::open(
+            dir,
+            &config.quantization,
+        )?)),
         (None, None) => Err(CatError::Invalid(
             "give --data DIR (embedded store) or --store postgres://...".into(),
         )),
@@ -146,6 +149,8 @@ pub fn passes(p: &Product, category: Option<&str>, f: &SearchFilters) -> bool {
     category.is_none_or(|c| p.category.eq_ignore_ascii_case(c))
         && f.max_price.is_none_or(|m| p.price <= m)
         && f.min_price.is_none_or(|m| p.price >= m)
-        && f.brand.as_deref().is_none_or(|b| p.brand.eq_ignore_ascii_case(b))
+        && f.brand
+            .as_deref()
+            .is_none_or(|b| p.brand.eq_ignore_ascii_case(b))
         && f.in_stock.is_none_or(|s| !s || p.in_stock)
 }

@@ -176,7 +176,8 @@ impl PgStore {
     }
 }
 
-const UPSERT: &str = "INSERT INTO products (id, title, brand, price, currency, category, image, url,
+const UPSERT: &str =
+    "INSERT INTO products (id, title, brand, price, currency, category, image, url,
         in_stock, content_hash, embedding)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
     ON CONFLICT (id) DO UPDATE SET title=excluded.title, brand=excluded.brand,

@@ -211,7 +211,8 @@ impl SqliteStore {
     }
 
     fn db_gen(conn: &Connection) -> CatResult<i64> {
-        let g: String = conn.query_row("SELECT value FROM meta WHERE key='gen'", [], |r| r.get(0))?;
+        let g: String =
+            conn.query_row("SELECT value FROM meta WHERE key='gen'", [], |r| r.get(0))?;
         g.parse().map_err(CatError::store)
     }
 
@@ -388,7 +389,10 @@ impl SqliteStore {
             let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
             let chunk = changed.len().div_ceil(threads);
             std::thread::scope(|s| {
-                let handles: Vec<_> = changed.chunks(chunk).map(|c| s.spawn(move || add(c))).collect();
+                let handles: Vec<_> = changed
+                    .chunks(chunk)
+                    .map(|c| s.spawn(move || add(c)))
+                    .collect();
                 handles.into_iter().try_for_each(|h| h.join().unwrap())
             })?;
         } else {
@@ -493,7 +497,9 @@ impl Store for SqliteStore {
     fn contract(&self) -> CatResult<Option<ModelContract>> {
         let conn = self.write.lock().unwrap();
         let v: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key='contract'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key='contract'", [], |r| {
+                r.get(0)
+            })
             .optional()?;
         v.map(|s| serde_json::from_str(&s).map_err(CatError::store))
             .transpose()
@@ -674,7 +680,13 @@ impl Store for SqliteStore {
         let conn = self.write.lock().unwrap();
         conn.execute(
             "INSERT INTO events (ts, type, product_id, query_id, key_name) VALUES (?1,?2,?3,?4,?5)",
-            params![crate::now_s(), e.kind.as_str(), e.product_id, e.query_id, key_name],
+            params![
+                crate::now_s(),
+                e.kind.as_str(),
+                e.product_id,
+                e.query_id,
+                key_name
+            ],
         )?;
         Ok(())
     }
@@ -734,8 +746,12 @@ impl Store for SqliteStore {
             return Ok(());
         };
         let path = self.dir.join(format!("index-{}.usearch", ann.generation));
-        let tmp = self.dir.join(format!(".index-{}.usearch.tmp", ann.generation));
-        index.save(&tmp.to_string_lossy()).map_err(CatError::store)?;
+        let tmp = self
+            .dir
+            .join(format!(".index-{}.usearch.tmp", ann.generation));
+        index
+            .save(&tmp.to_string_lossy())
+            .map_err(CatError::store)?;
         std::fs::File::open(&tmp)?.sync_all()?;
         std::fs::rename(&tmp, &path)?;
         for (g, old) in self.index_files() {

@@ -53,7 +53,9 @@ impl Backend {
                      PostgreSQL + pgvector (scripts/test-catalogue.sh starts one)"
                 );
             }
-            eprintln!("SHOPLOOK_TEST_PG_URL not set: PostgreSQL test skipped (run scripts/test-catalogue.sh)");
+            eprintln!(
+                "SHOPLOOK_TEST_PG_URL not set: PostgreSQL test skipped (run scripts/test-catalogue.sh)"
+            );
             return None;
         };
         let (base, _) = url.rsplit_once('/').expect("URL with a database name");
@@ -97,7 +99,11 @@ pub fn run(args: &[String]) -> (bool, String, String) {
 }
 
 pub fn ingest(backend: &Backend, feed: &Path, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec!["ingest".to_string(), feed.display().to_string(), "--json".into()];
+    let mut args = vec![
+        "ingest".to_string(),
+        feed.display().to_string(),
+        "--json".into(),
+    ];
     args.extend(backend.args());
     args.extend(extra.iter().map(|s| s.to_string()));
     let (ok, out, err) = run(&args);
@@ -106,7 +112,12 @@ pub fn ingest(backend: &Backend, feed: &Path, extra: &[&str]) -> serde_json::Val
 }
 
 pub fn create_key(backend: &Backend, name: &str, admin: bool) -> String {
-    let mut args = vec!["keys".to_string(), "create".into(), "--name".into(), name.into()];
+    let mut args = vec![
+        "keys".to_string(),
+        "create".into(),
+        "--name".into(),
+        name.into(),
+    ];
     if admin {
         args.push("--admin".into());
     }
@@ -171,14 +182,22 @@ pub fn http(
     let auth = key.map(|k| format!("Bearer {k}"));
     let resp = match method {
         "GET" | "DELETE" => {
-            let mut r = if method == "GET" { agent.get(url) } else { agent.delete(url) };
+            let mut r = if method == "GET" {
+                agent.get(url)
+            } else {
+                agent.delete(url)
+            };
             if let Some(a) = &auth {
                 r = r.header("Authorization", a);
             }
             r.call()
         }
         _ => {
-            let mut r = if method == "PUT" { agent.put(url) } else { agent.post(url) };
+            let mut r = if method == "PUT" {
+                agent.put(url)
+            } else {
+                agent.post(url)
+            };
             if let Some(a) = &auth {
                 r = r.header("Authorization", a);
             }
@@ -202,7 +221,10 @@ pub fn http(
 pub fn test_feed(dir: &Path) -> PathBuf {
     let demo = root().join("fixtures/demo-catalogue");
     let mut text = String::new();
-    for line in std::fs::read_to_string(demo.join("feed.jsonl")).unwrap().lines() {
+    for line in std::fs::read_to_string(demo.join("feed.jsonl"))
+        .unwrap()
+        .lines()
+    {
         let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
         let img = v["image"].as_str().unwrap().to_string();
         v["image"] = demo.join(img).display().to_string().into();
