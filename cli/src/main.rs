@@ -50,7 +50,7 @@ enum Command {
     Embed {
         photo: PathBuf,
         /// Region in photo pixels: x,y,width,height.
-        #[arg(long, value_name = "x,y,w,h", value_parser = parse_region)]
+        #[arg(long, value_name = "x,y,w,h", value_parser = shoplook_catalogue::cli::parse_region)]
         region: Option<Rect>,
         #[arg(long)]
         json: bool,
@@ -106,21 +106,6 @@ impl ModelArgs {
             config.threads = t.max(1);
         }
         Engine::from_dir_with(&dir, &config).map_err(|e| e.to_string())
-    }
-}
-
-fn parse_region(s: &str) -> Result<Rect, String> {
-    let v: Vec<f32> = s
-        .split(',')
-        .map(|p| {
-            p.trim()
-                .parse::<f32>()
-                .map_err(|_| format!("{p:?} is not a number"))
-        })
-        .collect::<Result<_, _>>()?;
-    match v[..] {
-        [x, y, w, h] => Ok(Rect::new(x, y, w, h)),
-        _ => Err("expected x,y,width,height".into()),
     }
 }
 
