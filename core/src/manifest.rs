@@ -136,11 +136,6 @@ impl ModelManifest {
         Ok(m)
     }
 
-    /// `id@version`, the form used on the wire to name an embedding contract.
-    pub fn contract(&self) -> String {
-        format!("{}@{}", self.id, self.version)
-    }
-
     fn validate(&self) -> Result<()> {
         let bad = |d: &str| Err(Error::model_invalid(&self.id, d));
         if self.id.is_empty() || self.version.is_empty() {

@@ -43,6 +43,25 @@ impl nms::Scored for Detection {
     }
 }
 
+/// A decoded box before NMS, in working-image pixels.
+struct Candidate {
+    rect: Rect,
+    class: usize,
+    score: f32,
+}
+
+impl nms::Scored for Candidate {
+    fn rect(&self) -> &Rect {
+        &self.rect
+    }
+    fn score(&self) -> f32 {
+        self.score
+    }
+    fn same_group(&self, other: &Self) -> bool {
+        self.class == other.class
+    }
+}
+
 enum Decoder {
     Ssd {
         anchors: Vec<ssd::Anchor>,
@@ -226,22 +245,32 @@ impl Detector {
                 }
             }
         }
-        let detections = candidates
+        // NMS on plain (box, class, score) candidates; only the kept few get owned strings.
+        let candidates = candidates
             .into_iter()
-            .filter_map(|(rect, class, score)| {
-                let rect = rect.clamp_to(img_w, img_h);
-                (rect.is_finite() && rect.width >= 1.0 && rect.height >= 1.0 && score.is_finite())
-                    .then(|| Detection {
-                        rect,
-                        class,
-                        label: self.manifest.labels[class].clone(),
-                        category: self.class_categories[class].clone().unwrap_or_default(),
-                        score,
-                        model_id: id.clone(),
-                    })
+            .map(|(rect, class, score)| Candidate {
+                rect: rect.clamp_to(img_w, img_h),
+                class,
+                score,
+            })
+            .filter(|c| {
+                c.rect.is_finite()
+                    && c.rect.width >= 1.0
+                    && c.rect.height >= 1.0
+                    && c.score.is_finite()
             })
             .collect();
-        Ok(nms::nms(detections, self.nms_iou, max_items))
+        Ok(nms::nms(candidates, self.nms_iou, max_items)
+            .into_iter()
+            .map(|c| Detection {
+                rect: c.rect,
+                class: c.class,
+                label: self.manifest.labels[c.class].clone(),
+                category: self.class_categories[c.class].clone().unwrap_or_default(),
+                score: c.score,
+                model_id: id.clone(),
+            })
+            .collect())
     }
 }
 
