@@ -56,6 +56,7 @@ pub struct AppState {
     keys: KeyCache,
     limiter: RateLimiter,
     metrics: Metrics,
+    max_body: usize,
 }
 
 /// An error answer.
@@ -438,6 +439,33 @@ async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
     resp
 }
 
+/// Refuses a body whose declared Content-Length is over the limit before any of it is read, so
+/// a client gets its 413 at once (and one that sent `Expect: 100-continue` sends no body at
+/// all). Bodies without a length are still cut off by `DefaultBodyLimit` while being read.
+async fn refuse_oversized_body(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > state.max_body as u64 => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "request body of {n} bytes is over the limit of {} bytes",
+                state.max_body
+            ),
+        )
+        .into_response(),
+        _ => next.run(req).await,
+    }
+}
+
 /// The axum app over a store.
 pub fn router(store: Arc<dyn Store>, contract: ModelContract, config: &ServeConfig) -> Router {
     let state = Arc::new(AppState {
@@ -446,6 +474,7 @@ pub fn router(store: Arc<dyn Store>, contract: ModelContract, config: &ServeConf
         keys: KeyCache::new(Duration::from_secs(5)),
         limiter: RateLimiter::new(config.rate_limit, config.burst),
         metrics: Metrics::default(),
+        max_body: config.max_body,
     });
     Router::new()
         .route("/v1/search", post(search))
@@ -456,6 +485,10 @@ pub fn router(store: Arc<dyn Store>, contract: ModelContract, config: &ServeConf
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_oversized_body,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(DefaultBodyLimit::max(config.max_body))
         .with_state(state)

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -214,6 +214,39 @@ pub fn http(
     let text = resp.body_mut().read_to_string().unwrap_or_default();
     let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
     (status, retry, json)
+}
+
+/// Sends only the head of a POST that declares a `content_length` body and asks
+/// `Expect: 100-continue`, as a careful client does before a large upload, and returns the
+/// status and JSON body of the answer. A server that refuses by length answers without
+/// waiting for the body, so this never races the server closing the connection.
+pub fn post_head_only(
+    url: &str,
+    key: Option<&str>,
+    content_length: usize,
+) -> (u16, Option<String>, serde_json::Value) {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut conn = std::net::TcpStream::connect(host).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let auth = key.map_or(String::new(), |k| format!("Authorization: Bearer {k}\r\n"));
+    write!(
+        conn,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {content_length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send head");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).expect("read answer");
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {answer:?}"));
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("");
+    let json = serde_json::from_str(body).unwrap_or(serde_json::Value::String(body.to_string()));
+    (status, None, json)
 }
 
 /// Writes a test feed: the demo catalogue's products (real photo crops), plus an out-of-stock
