@@ -36,6 +36,16 @@ fun main() {
     } else {
         println("skip CatalogueTest: SHOPLOOK_CATALOGUE_URL is not set (no catalogue server)")
     }
+    // More test classes compiled into the same jar (the demo apps' shared-logic tests,
+    // android-demo/host-tests): -Dshoplook.extraTests=fully.qualified.Class,... A class that is
+    // not there fails the run.
+    for (name in (System.getProperty("shoplook.extraTests") ?: "").split(',').map { it.trim() }.filter { it.isNotEmpty() }) {
+        if (System.getenv("SHOPLOOK_CATALOGUE_URL") == null && name.endsWith("FlowTest")) {
+            println("skip $name: SHOPLOOK_CATALOGUE_URL is not set (no catalogue server)")
+            continue
+        }
+        classes.add(Class.forName(name))
+    }
     val result = core.run(*classes.toTypedArray())
     val failed = result.failureCount
     val passed = result.runCount - failed

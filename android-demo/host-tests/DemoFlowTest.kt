@@ -1,0 +1,200 @@
+// Host tests of the demo's state machine (DemoController) against the real library, real photos
+// and the real catalogue server that scripts/test-bindings.sh starts on loopback
+// (SHOPLOOK_CATALOGUE_URL / _KEY / _OFFLINE_URL): the whole flow of the app, minus the pixels.
+package com.shoplook.demo.logic
+
+import com.shoplook.EventType
+import com.shoplook.ShopLookException
+import java.net.URI
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import kotlin.test.*
+import org.junit.After
+import org.junit.Test
+
+class DemoFlowTest {
+    private val url = System.getenv("SHOPLOOK_CATALOGUE_URL")!!
+    private val key = System.getenv("SHOPLOOK_CATALOGUE_KEY")!!
+    private val offlineUrl = System.getenv("SHOPLOOK_CATALOGUE_OFFLINE_URL") ?: "http://127.0.0.1:9"
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+    private val good = DemoSettings(catalogueUrl = url, apiKey = key, resultsPerSearch = 4)
+
+    @After fun stop() = scope.cancel()
+
+    private fun controller(settings: DemoSettings = good) =
+        DemoController(scope, { DemoFixtures.shop }, settings)
+
+    private suspend inline fun <reified T : Screen> DemoController.await(ms: Long = 30_000): T =
+        withTimeout(ms) { state.first { it is T } as T }
+
+    private suspend fun DemoController.awaitSheet(ms: Long = 30_000): Sheet =
+        withTimeout(ms) { (state.first { (it as? Screen.Photo)?.sheet.let { s -> s != null && s !is Sheet.Loading } } as Screen.Photo).sheet!! }
+
+    private fun eventsStored(): Int = URI("$url/metrics").toURL().readText().lines()
+        .first { it.startsWith("shoplook_events ") }.substringAfter(' ').trim().toDouble().toInt()
+
+    /** Taps the centre of [item]'s box as laid out on a 1080x2340 portrait phone. */
+    private fun DemoController.tapItem(p: Screen.Photo, index: Int): ScreenBox? {
+        val m = BoxMapper.of(p.analysis.width, p.analysis.height, 1080f, 2340f)
+        val v = m.toView(p.analysis.items[index].bbox)
+        return tap(layoutBoxes(p.targets, m), v.centerX, v.centerY)
+    }
+
+    @Test
+    fun snapTapBuyOnBusReportsClickAndPurchase() = runBlocking {
+        val c = controller()
+        val t0 = System.nanoTime()
+        c.analyze(DemoFixtures.bus)
+        val callMs = (System.nanoTime() - t0) / 1e6
+        assertIs<Screen.Analyzing>(c.state.value, "progress state while the analysis runs")
+        assertTrue(callMs < 50, "analyze() returned after $callMs ms: it must not run on the caller's thread")
+        val p = c.await<Screen.Photo>()
+        assertNull(p.notice)
+        assertTrue(p.targets.size >= 5, "${p.targets}")
+        val shoeIndex = p.analysis.items.indexOfFirst { it.category == "shoes" }
+        val hit = assertNotNull(c.tapItem(p, shoeIndex))
+        assertEquals(Target.Detected(p.analysis.items[shoeIndex]), hit.target)
+        assertIs<Sheet.Loading>((c.state.value as Screen.Photo).sheet)
+        val sheet = assertIs<Sheet.Products>(c.awaitSheet())
+        assertTrue(sheet.hits.size in 1..4, "${sheet.hits}")
+        assertTrue(sheet.hits.all { it.category == "shoes" && it.url.startsWith("https://example.com/demo/products/") && it.title.isNotEmpty() && it.brand.isNotEmpty() && it.price > 0 })
+        val before = eventsStored()
+        c.awaitEvents()   // the impressions of the sheet
+        val top = sheet.hits.first()
+        c.openProduct(top)
+        assertEquals(top.url, c.buy(top))
+        c.awaitEvents()
+        val ev = c.events.value
+        assertTrue(ev.all { it.accepted }, "$ev")
+        assertEquals(sheet.hits.map { it.id }.sorted(), ev.filter { it.type == EventType.IMPRESSION }.map { it.productId }.sorted())
+        assertEquals(listOf(EventType.CLICK to top.id, EventType.PURCHASE to top.id), ev.filter { it.type != EventType.IMPRESSION }.map { it.type to it.productId })
+        assertTrue(ev.all { it.queryId == sheet.response.queryId })
+        assertTrue(eventsStored() >= before + 2, "the server stored the click and the purchase")
+        c.dismissSheet()
+        assertNull((c.state.value as Screen.Photo).sheet)
+    }
+
+    @Test
+    fun aBoxDrawnByHandIsSearched() = runBlocking {
+        val c = controller()
+        c.analyze(DemoFixtures.bus)
+        val p = c.await<Screen.Photo>()
+        c.setDrawing(true)
+        assertTrue((c.state.value as Screen.Photo).drawing)
+        // Taps do nothing while drawing.
+        assertNull(c.tapItem(c.state.value as Screen.Photo, 0))
+        val m = BoxMapper.of(p.analysis.width, p.analysis.height, 1080f, 2340f)
+        val shoe = m.toView(p.analysis.items.first { it.category == "shoes" }.bbox)
+        val region = assertNotNull(drawnRegion(m, shoe.right + 4f, shoe.bottom + 4f, shoe.left - 4f, shoe.top - 4f))
+        c.addDrawnBox(region)
+        val s = c.state.value as Screen.Photo
+        assertFalse(s.drawing)
+        assertEquals(Target.Drawn(region), s.targets.last())
+        val sheet = assertIs<Sheet.Products>(c.awaitSheet())
+        assertEquals(Target.Drawn(region), sheet.target)
+        assertTrue(sheet.hits.isNotEmpty())
+        // The drawn box is tappable like the detected ones.
+        val boxes = layoutBoxes(s.targets, m)
+        val drawnOnScreen = boxes.first { it.target is Target.Drawn }
+        assertEquals("Your box", drawnOnScreen.caption)
+    }
+
+    @Test
+    fun cancellingTheAnalysisGoesBackToTheCameraAndDropsTheResult() = runBlocking {
+        val c = controller()
+        c.analyze(DemoFixtures.bus)
+        assertIs<Screen.Analyzing>(c.state.value)
+        c.cancel()
+        assertSame(Screen.Capture, c.state.value)
+        delay(3000)   // the inference finishes on its worker thread; its result must not show up
+        assertSame(Screen.Capture, c.state.value)
+        // A new photo while one is being analysed: only the new one's result shows.
+        c.analyze(DemoFixtures.photo("photos/stuff.jpg"))
+        c.analyze(DemoFixtures.bus)
+        val p = c.await<Screen.Photo>()
+        assertEquals(810u to 1080u, p.analysis.width to p.analysis.height)
+    }
+
+    @Test
+    fun offlineShowsAMessageAndRetryWorksOnceTheCatalogueIsBack() = runBlocking {
+        val c = controller(good.copy(catalogueUrl = offlineUrl))
+        c.analyze(DemoFixtures.bus)
+        val p = c.await<Screen.Photo>()
+        c.tapItem(p, 0)
+        val failed = assertIs<Sheet.Failed>(c.awaitSheet())
+        assertEquals(MessageKind.OFFLINE, failed.message.kind)
+        assertTrue(failed.message.retryable && failed.message.opensSettings)
+        assertEquals("You're offline", failed.message.title)
+        c.updateSettings(good)
+        c.retry()
+        val ok = assertIs<Sheet.Products>(c.awaitSheet())
+        assertEquals(failed.target, ok.target)
+    }
+
+    @Test
+    fun wrongKeyIsUnauthorizedAndEventsAreRefused() = runBlocking {
+        val c = controller(good.copy(apiKey = "slk_wrong"))
+        c.analyze(DemoFixtures.bus)
+        c.tapItem(c.await<Screen.Photo>(), 0)
+        val failed = assertIs<Sheet.Failed>(c.awaitSheet())
+        assertEquals(MessageKind.UNAUTHORIZED, failed.message.kind)
+        assertTrue(failed.message.opensSettings)
+        assertEquals("Open Settings", failed.message.retryLabel)
+    }
+
+    @Test
+    fun aCorruptPhotoAsksForAnotherOne() = runBlocking {
+        val c = controller()
+        val bus = DemoFixtures.bus
+        c.analyze(bus.copyOfRange(0, bus.size / 3))   // truncated JPEG
+        val f = c.await<Screen.Failed>()
+        assertEquals(MessageKind.BAD_PHOTO, f.message.kind)
+        assertTrue(f.message.needsNewPhoto && !f.message.retryable)
+        c.retry()
+        assertSame(Screen.Capture, c.state.value)
+        c.analyze(ByteArray(0))
+        assertEquals(MessageKind.BAD_PHOTO, c.await<Screen.Failed>().message.kind)
+        c.analyze("not a photo".toByteArray())
+        assertEquals(MessageKind.BAD_PHOTO, c.await<Screen.Failed>().message.kind)
+    }
+
+    @Test
+    fun emptyResultsAndAnEmptyPhotoHaveTheirOwnMessages() = runBlocking {
+        // A price limit no demo product meets: the catalogue answers with no results.
+        val c = controller(good.copy(maxPrice = 1.0))
+        c.analyze(DemoFixtures.bus)
+        c.tapItem(c.await<Screen.Photo>(), 0)
+        val empty = assertIs<Sheet.Failed>(c.awaitSheet())
+        assertEquals(Messages.noProducts, empty.message)
+        // stuff.jpg: the detector finds nothing; the notice offers to draw a box, and retry does that.
+        c.analyze(DemoFixtures.photo("photos/stuff.jpg"))
+        val p = c.await<Screen.Photo>()
+        assertTrue(p.targets.isEmpty())
+        assertEquals(MessageKind.NOTHING_FOUND, p.notice?.kind)
+        c.retry()
+        assertTrue((c.state.value as Screen.Photo).drawing)
+    }
+
+    @Test
+    fun errorMessagesForRealErrorsOfTheLibrary() {
+        val bad = assertFailsWith<ShopLookException.BadRequest> { com.shoplook.CatalogueClient("ftp://example.com", key) }
+        assertEquals(MessageKind.SETTINGS, Messages.forError(bad).kind)
+        val corrupt = assertFailsWith<ShopLookException.CorruptImage> { DemoFixtures.shop.analyze(DemoFixtures.bus.copyOfRange(0, 5000)) }
+        assertEquals(MessageKind.BAD_PHOTO, Messages.forError(corrupt).kind)
+        val region = assertFailsWith<ShopLookException.InvalidRegion> {
+            DemoFixtures.shop.embedRegion(DemoFixtures.bus, com.shoplook.Rect(5000f, 5000f, 10f, 10f))
+        }
+        assertEquals(MessageKind.BAD_PHOTO, Messages.forError(region).kind)
+        assertFalse(Messages.forError(region).needsNewPhoto)
+        assertEquals(MessageKind.RATE_LIMITED, Messages.forError(ShopLookException.RateLimited(3uL)).kind)
+        assertTrue(Messages.forError(ShopLookException.RateLimited(3uL)).message.contains("3 s"))
+        assertEquals(MessageKind.SERVER, Messages.forError(ShopLookException.Server(503u, "down")).kind)
+        assertEquals(MessageKind.APP_BUG, Messages.forError(IllegalStateException("x")).kind)
+    }
+}
