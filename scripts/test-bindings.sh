@@ -88,19 +88,29 @@ run_kotlin() {
   # shellcheck disable=SC1091
   . "${SHOPLOOK_TOOLS:-/var/cache/shoplook-tools}/kotlin.env"
   local jar="$OUT/kotlin-tests.jar" sum stamp="$OUT/kotlin-tests.jar.sha256"
+  # The Android demo's shared logic (plain Kotlin) and its host tests go into the same jar and
+  # the same run (android-demo/README.md).
+  local -a demo=()
+  mapfile -t demo < <(find android-demo/app/src/main/java/com/shoplook/demo/logic android-demo/host-tests \
+    -name '*.kt' 2>/dev/null | sort)
   # kotlinc costs ~30 s: reuse the jar when the sources and the compiler are unchanged.
-  sum="$(cat "$KT_GEN" bindings/kotlin/tests/*.kt <(echo "$KOTLINC $KOTLIN_TEST_CP") | sha256sum | cut -d' ' -f1)"
+  sum="$(cat "$KT_GEN" bindings/kotlin/tests/*.kt "${demo[@]}" <(echo "$KOTLINC $KOTLIN_TEST_CP") | sha256sum | cut -d' ' -f1)"
   if [ -f "$jar" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then
     log "kotlin: sources unchanged, reusing $jar"
   else
     log "kotlin: compiling generated bindings + tests (kotlinc, ~30 s)"
     rm -f "$jar" "$stamp"
-    "$KOTLINC" -nowarn -cp "$KOTLIN_TEST_CP" -d "$jar" "$KT_GEN" bindings/kotlin/tests/*.kt \
+    "$KOTLINC" -nowarn -cp "$KOTLIN_TEST_CP" -d "$jar" "$KT_GEN" bindings/kotlin/tests/*.kt "${demo[@]}" \
       || { log "kotlinc failed"; return 1; }
     echo "$sum" > "$stamp"
   fi
   log "kotlin: running tests"
-  java -Djna.library.path="$OUT/lib" -cp "$jar:$KOTLIN_RUN_CP" MainKt
+  local extra=""
+  if [ "${#demo[@]}" -gt 0 ]; then
+    extra="com.shoplook.demo.logic.DemoGeometryTest,com.shoplook.demo.logic.DemoFlowTest"
+  fi
+  java -Djava.awt.headless=true -Djna.library.path="$OUT/lib" -Dshoplook.extraTests="$extra" \
+    -cp "$jar:$KOTLIN_RUN_CP" MainKt
 }
 
 # ---------------------------------------------------------------------------- Swift
@@ -115,10 +125,15 @@ run_swift() {
   # Hand-written extensions (not a generated ShopLook.swift that scripts/build-ios.sh may have put there).
   local ext
   ext="$(find bindings/swift/Sources/ShopLook -name '*.swift' ! -name ShopLook.swift | sort | tr '\n' ' ')"
+  # The iOS demo's shared logic (Foundation only) and its host tests, in the same binary and run
+  # (ios-demo/README.md); main.swift registers them under -D SHOPLOOK_DEMO_TESTS.
+  local demo="" demoflag=""
+  demo="$(find ios-demo/Sources/ShopLookDemoCore ios-demo/HostTests -name '*.swift' 2>/dev/null | sort | tr '\n' ' ')"
+  [ -n "$demo" ] && demoflag="-D SHOPLOOK_DEMO_TESTS"
   log "swift: compiling generated bindings + extensions + tests (swiftc in the chroot) and running"
   bash scripts/swift-in-chroot.sh "$ROOT" "set -e
-    swiftc -module-name ShopLookTests -swift-version 5 \
-      $rel/swift/ShopLook.swift $ext bindings/swift/HostTests/main.swift \
+    swiftc -module-name ShopLookTests -swift-version 5 $demoflag \
+      $rel/swift/ShopLook.swift $ext $demo bindings/swift/HostTests/main.swift \
       -Xcc -fmodule-map-file=$rel/swift/ShopLookFFI.modulemap -I $rel/swift \
       -L $rel/lib -lshoplook_ffi -o $rel/swift-tests
     LD_LIBRARY_PATH=$rel/lib $envs $rel/swift-tests"

@@ -1,0 +1,62 @@
+// Shared demo logic: catalogue settings and display formatting (Foundation only, host-tested).
+import Foundation
+#if canImport(ShopLook)
+import ShopLook
+#endif
+
+/// Where the catalogue is and how to authenticate. The default URL is the demo catalogue of the
+/// top-level README (`shoplook catalogue serve` listens on 127.0.0.1:8787), which the iOS
+/// simulator reaches as localhost. On a device use the Mac's LAN address (serve with
+/// `--listen 0.0.0.0:8787`). The key comes from `shoplook catalogue keys create`.
+public struct DemoSettings: Equatable {
+    public static let defaultPort = 8787
+    public static let defaultURL = "http://localhost:\(defaultPort)"
+
+    public var catalogueURL: String
+    public var apiKey: String
+    public var resultsPerSearch: Int
+    /// Only products up to this price (nil: any price).
+    public var maxPrice: Double?
+
+    public init(catalogueURL: String = DemoSettings.defaultURL, apiKey: String = "", resultsPerSearch: Int = 6, maxPrice: Double? = nil) {
+        self.catalogueURL = catalogueURL; self.apiKey = apiKey
+        self.resultsPerSearch = resultsPerSearch; self.maxPrice = maxPrice
+    }
+
+    /// nil when usable, else what to fix (shown under the field in Settings).
+    public var problem: String? {
+        let url = catalogueURL.trimmingCharacters(in: .whitespaces)
+        let parsed = URL(string: url)
+        if url.isEmpty { return "Enter the catalogue URL, e.g. \(DemoSettings.defaultURL)" }
+        if parsed == nil || !["http", "https"].contains(parsed?.scheme ?? "") || (parsed?.host ?? "").isEmpty {
+            return "The catalogue URL must look like http://host:port"
+        }
+        if apiKey.trimmingCharacters(in: .whitespaces).isEmpty { return "Enter an API key (shoplook catalogue keys create --name demo)" }
+        if !(1...100).contains(resultsPerSearch) { return "Results per search must be between 1 and 100" }
+        if let p = maxPrice, !(p > 0) { return "The price limit must be above 0" }
+        return nil
+    }
+
+    public var filters: SearchFilters { SearchFilters(maxPrice: maxPrice) }
+
+    public var normalized: DemoSettings {
+        var s = self
+        s.catalogueURL = catalogueURL.trimmingCharacters(in: .whitespaces)
+        while s.catalogueURL.hasSuffix("/") { s.catalogueURL.removeLast() }
+        s.apiKey = apiKey.trimmingCharacters(in: .whitespaces)
+        return s
+    }
+}
+
+public enum Format {
+    /// "89.00 EUR" in any locale.
+    public static func price(_ amount: Double, _ currency: String) -> String {
+        String(format: "%.2f", locale: Locale(identifier: "en_US_POSIX"), amount) + " " + currency
+    }
+    /// The product image as a loadable URL: absolute http(s) URLs only; the demo feed's local file
+    /// names (not served by the catalogue) give nil and the UI shows a placeholder.
+    public static func imageURL(_ image: String) -> URL? {
+        image.hasPrefix("https://") || image.hasPrefix("http://") ? URL(string: image) : nil
+    }
+    public static func similarity(_ score: Float) -> String { "similar \(Int(min(max(score, 0), 1) * 100))%" }
+}
