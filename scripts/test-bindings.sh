@@ -128,7 +128,7 @@ run_swift() {
   # The iOS demo's shared logic (Foundation only) and its host tests, in the same binary and run
   # (ios-demo/README.md); main.swift registers them under -D SHOPLOOK_DEMO_TESTS.
   local demo="" demoflag=""
-  demo="$(find ios-demo/Sources/ShopLookDemoCore ios-demo/HostTests -name '*.swift' 2>/dev/null | sort | tr '\n' ' ')"
+  demo="$(find ios-demo/Core/Sources/ShopLookDemoCore ios-demo/Core/HostTests -name '*.swift' 2>/dev/null | sort | tr '\n' ' ')"
   [ -n "$demo" ] && demoflag="-D SHOPLOOK_DEMO_TESTS"
   log "swift: compiling generated bindings + extensions + tests (swiftc in the chroot) and running"
   bash scripts/swift-in-chroot.sh "$ROOT" "set -e

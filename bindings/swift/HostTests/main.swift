@@ -281,7 +281,7 @@ if let url = env["SHOPLOOK_CATALOGUE_URL"], let key = env["SHOPLOOK_CATALOGUE_KE
     print("skip catalogue tests: SHOPLOOK_CATALOGUE_URL is not set (no catalogue server)")
 }
 
-// The iOS demo's shared-logic tests (ios-demo/HostTests), compiled in with -D SHOPLOOK_DEMO_TESTS
+// The iOS demo's shared-logic tests (ios-demo/Core/HostTests), compiled in with -D SHOPLOOK_DEMO_TESTS
 // by scripts/test-bindings.sh.
 #if SHOPLOOK_DEMO_TESTS
 registerDemoTests()

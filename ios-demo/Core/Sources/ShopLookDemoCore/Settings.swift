@@ -60,3 +60,15 @@ public enum Format {
     }
     public static func similarity(_ score: Float) -> String { "similar \(Int(min(max(score, 0), 1) * 100))%" }
 }
+
+public enum PhotoFormat {
+    /// True when the core decoder reads these bytes as they are (JPEG, PNG, WebP, by their magic
+    /// bytes). iPhone photos are often HEIC: the app converts those to JPEG before analysing.
+    public static func isSupported(_ data: Data) -> Bool {
+        let b = [UInt8](data.prefix(12))
+        if b.count >= 3, b[0] == 0xFF, b[1] == 0xD8, b[2] == 0xFF { return true }
+        if b.count >= 8, b[0..<8] == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] { return true }
+        if b.count >= 12, b[0..<4] == [0x52, 0x49, 0x46, 0x46], b[8..<12] == [0x57, 0x45, 0x42, 0x50] { return true }
+        return false
+    }
+}

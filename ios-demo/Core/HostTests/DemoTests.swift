@@ -1,4 +1,4 @@
-// Host tests of the iOS demo's shared logic (ios-demo/Sources/ShopLookDemoCore) against the real
+// Host tests of the iOS demo's shared logic (ios-demo/Core/Sources/ShopLookDemoCore) against the real
 // library, real photos and the real catalogue server started by scripts/test-bindings.sh.
 // Compiled into the bindings' host-test binary (bindings/swift/HostTests/main.swift calls
 // registerDemoTests() when built with -D SHOPLOOK_DEMO_TESTS), so one `swift: N passed, N failed`
@@ -147,6 +147,10 @@ func registerDemoTests() {
         try check(DemoSettings(catalogueURL: " http://h:1/ ", apiKey: "k").normalized.catalogueURL == "http://h:1")
         try check(Format.price(89, "EUR") == "89.00 EUR", Format.price(89, "EUR"))
         try check(Format.imageURL("demo-shoe-1.jpg") == nil)
+        try check(PhotoFormat.isSupported(demoBus))
+        let png = try photo("photos/box.png")
+        try check(PhotoFormat.isSupported(png))
+        try check(!PhotoFormat.isSupported(Data("ftypheic".utf8)) && !PhotoFormat.isSupported(Data()))
     }
 
     test("demoErrorMessagesForRealErrors") {
