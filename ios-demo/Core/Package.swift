@@ -12,13 +12,14 @@ let package = Package(
         .library(name: "ShopLookDemoCore", targets: ["ShopLookDemoCore"]),
     ],
     dependencies: [
-        // The bindings' package: the xcframework + Swift written by scripts/build-ios.sh.
-        .package(name: "ShopLook", path: "../../bindings/swift"),
+        // The bindings' package (product ShopLook): the xcframework + Swift written by
+        // scripts/build-ios.sh. A local package's identity is its folder name: "swift".
+        .package(path: "../../bindings/swift"),
     ],
     targets: [
         .target(
             name: "ShopLookDemoCore",
-            dependencies: [.product(name: "ShopLook", package: "ShopLook")],
+            dependencies: [.product(name: "ShopLook", package: "swift")],
             path: "Sources/ShopLookDemoCore"
         ),
     ]
