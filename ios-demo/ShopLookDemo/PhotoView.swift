@@ -9,6 +9,7 @@ struct PhotoView: View {
     let state: PhotoState
     let controller: DemoController
     let onSettings: () -> Void
+    @EnvironmentObject private var model: DemoModel
     @State private var drag: (from: CGPoint, to: CGPoint)?
 
     var body: some View {
@@ -56,7 +57,9 @@ struct PhotoView: View {
         }
         .sheet(isPresented: Binding(get: { state.sheet != nil }, set: { if !$0 { controller.dismissSheet() } })) {
             if let sheet = state.sheet {
-                ProductSheetView(sheet: sheet, controller: controller, onSettings: onSettings)
+                // Settings open from inside the sheet (one sheet cannot present over another's parent).
+                ProductSheetView(sheet: sheet, controller: controller)
+                    .environmentObject(model)
                     .presentationDetents([.medium, .large])
             }
         }

@@ -7,7 +7,8 @@ import SwiftUI
 struct ProductSheetView: View {
     let sheet: Sheet
     let controller: DemoController
-    let onSettings: () -> Void
+    @EnvironmentObject private var model: DemoModel
+    @State private var showSettings = false
     @Environment(\.openURL) private var openURL
 
     var body: some View {
@@ -20,7 +21,7 @@ struct ProductSheetView: View {
                         Button("Cancel") { controller.cancel() }
                     }
                 case .failed(_, let message):
-                    MessageView(message: message, controller: controller, onSettings: onSettings)
+                    MessageView(message: message, controller: controller, onSettings: { showSettings = true })
                 case .products(_, let response):
                     List(response.results, id: \.id) { hit in
                         ProductRow(hit: hit) {
@@ -34,6 +35,9 @@ struct ProductSheetView: View {
             }
             .navigationTitle(sheet.target.label)
             .navigationBarTitleDisplayMode(.inline)
+        }
+        .sheet(isPresented: $showSettings) {
+            SettingsView(current: model.settings) { model.save($0); showSettings = false }
         }
     }
 }
