@@ -130,8 +130,21 @@ run_swift() {
   local demo="" demoflag=""
   demo="$(find ios-demo/Core/Sources/ShopLookDemoCore ios-demo/Core/HostTests -name '*.swift' 2>/dev/null | sort | tr '\n' ' ')"
   [ -n "$demo" ] && demoflag="-D SHOPLOOK_DEMO_TESTS"
+  # The demo logic is also type-checked as its own module importing the bindings as module
+  # `ShopLook`, as the iOS app builds it (public API, `#if canImport(ShopLook)`).
+  local modcheck=""
+  if [ -n "$demo" ]; then
+    modcheck="mkdir -p $rel/demo-mod
+    swiftc -emit-module -parse-as-library -module-name ShopLook -swift-version 5 \
+      $rel/swift/ShopLook.swift $ext -Xcc -fmodule-map-file=$rel/swift/ShopLookFFI.modulemap -I $rel/swift \
+      -emit-module-path $rel/demo-mod/ShopLook.swiftmodule
+    swiftc -typecheck -parse-as-library -module-name ShopLookDemoCore -swift-version 5 -I $rel/demo-mod \
+      -Xcc -fmodule-map-file=$rel/swift/ShopLookFFI.modulemap -I $rel/swift ios-demo/Core/Sources/ShopLookDemoCore/*.swift
+    echo 'ios-demo: ShopLookDemoCore type-checks as its own module importing ShopLook'"
+  fi
   log "swift: compiling generated bindings + extensions + tests (swiftc in the chroot) and running"
   bash scripts/swift-in-chroot.sh "$ROOT" "set -e
+    $modcheck
     swiftc -module-name ShopLookTests -swift-version 5 $demoflag \
       $rel/swift/ShopLook.swift $ext $demo bindings/swift/HostTests/main.swift \
       -Xcc -fmodule-map-file=$rel/swift/ShopLookFFI.modulemap -I $rel/swift \
