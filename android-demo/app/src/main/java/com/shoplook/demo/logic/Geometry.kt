@@ -90,6 +90,8 @@ sealed class Target {
     data class Detected(val item: Item) : Target() {
         override val region get() = item.bbox
         override val label get() = item.label
+        // Without the 1280-number embedding, which would fill logs and test failures.
+        override fun toString() = "Detected(#${item.id} ${item.label} ${item.score} ${item.bbox})"
     }
     data class Drawn(override val region: Rect) : Target() {
         override val label get() = "Your box"
