@@ -451,10 +451,11 @@ fn main() {
             .execute(
                 "SET maintenance_work_mem = '4GB'; SET max_parallel_maintenance_workers = 2;
                  CREATE INDEX products_embedding_hnsw ON products
-                    USING hnsw (embedding vector_ip_ops) WITH (m = 16, ef_construction = 128);
-                 VACUUM ANALYZE products;",
+                    USING hnsw (embedding vector_ip_ops) WITH (m = 16, ef_construction = 128);",
             )
             .unwrap();
+        // VACUUM cannot run inside the implicit transaction of a multi-statement call.
+        store.execute("VACUUM ANALYZE products").unwrap();
         let build_s = t.elapsed().as_secs_f64();
         let stats = store.stats().unwrap();
         let memory = format!(

@@ -15,13 +15,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use shoplook_core::ModelContract;
 use shoplook_core::wire::{Event, Product, SearchFilters};
-use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
+use usearch::{Index, IndexOptions, MetricKind, ScalarKind, b1x8};
 
 use super::{KeyInfo, Store, StoreStats, StoredProduct, Upserted};
 use crate::error::{CatError, CatResult};
@@ -98,7 +98,64 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     ann: RwLock<Ann>,
     quantization: ScalarKind,
+    /// Queues searches for one of the index's per-thread contexts.
+    slots: IndexSlots,
     params: HnswParams,
+}
+
+/// usearch gives each concurrent call on an index a scratch context and fails a call when
+/// none is free ("Reserve capacity ahead of searches!") instead of waiting. The index is
+/// reserved with this many contexts and `IndexSlots` makes callers queue for one: searches
+/// are CPU-bound, so more of them at once than cores would not be faster anyway.
+fn index_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+struct IndexSlots {
+    free: Mutex<usize>,
+    released: Condvar,
+}
+
+impl IndexSlots {
+    fn new(n: usize) -> Self {
+        IndexSlots {
+            free: Mutex::new(n),
+            released: Condvar::new(),
+        }
+    }
+    fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        {
+            let mut free = self.free.lock().unwrap();
+            while *free == 0 {
+                free = self.released.wait(free).unwrap();
+            }
+            *free -= 1;
+        }
+        // Give the slot back even if `f` unwinds.
+        struct Release<'a>(&'a IndexSlots);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                *self.0.free.lock().unwrap() += 1;
+                self.0.released.notify_one();
+            }
+        }
+        let _release = Release(self);
+        f()
+    }
+}
+
+/// Binary quantisation: one sign bit per dimension, packed 8 to a byte (what a `b1` index
+/// stores and compares by Hamming distance).
+fn sign_bits(v: &[f32]) -> Vec<b1x8> {
+    v.chunks(8)
+        .map(|c| {
+            b1x8(
+                c.iter()
+                    .enumerate()
+                    .fold(0u8, |acc, (i, x)| acc | (u8::from(*x > 0.0) << i)),
+            )
+        })
+        .collect()
 }
 
 fn parse_quantization(q: &str) -> CatResult<ScalarKind> {
@@ -191,6 +248,7 @@ impl SqliteStore {
             }),
             quantization: parse_quantization(&q)?,
             params,
+            slots: IndexSlots::new(index_threads()),
         };
         store.load_index()?;
         Ok(store)
@@ -219,11 +277,12 @@ impl SqliteStore {
     fn new_index(&self, dim: usize) -> CatResult<Index> {
         let opts = IndexOptions {
             dimensions: dim,
-            // Binary vectors are compared by Hamming distance (then re-ranked exactly).
+            // Unit vectors: inner product ranks like cosine and costs less. Binary vectors
+            // are compared by Hamming distance. Candidates are re-ranked exactly.
             metric: if self.quantization == ScalarKind::B1 {
                 MetricKind::Hamming
             } else {
-                MetricKind::Cos
+                MetricKind::IP
             },
             quantization: self.quantization,
             connectivity: self.params.connectivity,
@@ -232,7 +291,9 @@ impl SqliteStore {
             multi: false,
         };
         let index = Index::new(&opts).map_err(CatError::store)?;
-        index.reserve(1024).map_err(CatError::store)?;
+        index
+            .reserve_capacity_and_threads(1024, index_threads())
+            .map_err(CatError::store)?;
         Ok(index)
     }
 
@@ -272,6 +333,10 @@ impl SqliteStore {
             match index.load(&path.to_string_lossy()) {
                 Ok(()) if index.dimensions() == contract.dim => {
                     index.change_expansion_search(self.params.expansion_search);
+                    // Loading resets the per-thread contexts.
+                    index
+                        .reserve_capacity_and_threads(index.size().max(1024), index_threads())
+                        .map_err(CatError::store)?;
                     loaded = Some((g, index));
                     break;
                 }
@@ -371,7 +436,7 @@ impl SqliteStore {
         let need = index.size() + changed.len();
         if need > index.capacity() {
             index
-                .reserve(need.max(index.capacity() * 2))
+                .reserve_capacity_and_threads(need.max(index.capacity() * 2), index_threads())
                 .map_err(CatError::store)?;
         }
         for (k, _, _) in &changed {
@@ -379,15 +444,19 @@ impl SqliteStore {
                 let _ = index.remove(*k);
             }
         }
+        let binary = self.quantization == ScalarKind::B1;
         let add = |chunk: &[(u64, FilterMeta, Vec<f32>)]| -> CatResult<()> {
             for (k, _, v) in chunk {
-                index.add(*k, v.as_slice()).map_err(CatError::store)?;
+                if binary {
+                    index.add(*k, &sign_bits(v)).map_err(CatError::store)?;
+                } else {
+                    index.add(*k, v.as_slice()).map_err(CatError::store)?;
+                }
             }
             Ok(())
         };
         if parallel && changed.len() > 1000 {
-            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-            let chunk = changed.len().div_ceil(threads);
+            let chunk = changed.len().div_ceil(index_threads());
             std::thread::scope(|s| {
                 let handles: Vec<_> = changed
                     .chunks(chunk)
@@ -634,22 +703,28 @@ impl Store for SqliteStore {
                 ScalarKind::I8 => k * 2,
                 _ => k,
             };
-            let matches = if category.is_none() && f.is_empty() {
-                index.search(query, fetch)
-            } else {
-                let cat = category.map(str::to_lowercase);
-                let brand = f.brand.as_deref().map(str::to_lowercase);
-                index.filtered_search(query, fetch, |key| {
-                    ann.meta.get(&key).is_some_and(|m| {
-                        cat.as_deref().is_none_or(|c| *m.category == *c)
-                            && brand.as_deref().is_none_or(|b| *m.brand == *b)
-                            && f.max_price.is_none_or(|x| m.price <= x)
-                            && f.min_price.is_none_or(|x| m.price >= x)
-                            && f.in_stock.is_none_or(|s| !s || m.in_stock)
-                    })
+            let binary_query = (self.quantization == ScalarKind::B1).then(|| sign_bits(query));
+            let unfiltered = category.is_none() && f.is_empty();
+            let cat = category.map(str::to_lowercase);
+            let brand = f.brand.as_deref().map(str::to_lowercase);
+            let keep = |key: u64| {
+                ann.meta.get(&key).is_some_and(|m| {
+                    cat.as_deref().is_none_or(|c| *m.category == *c)
+                        && brand.as_deref().is_none_or(|b| *m.brand == *b)
+                        && f.max_price.is_none_or(|x| m.price <= x)
+                        && f.min_price.is_none_or(|x| m.price >= x)
+                        && f.in_stock.is_none_or(|s| !s || m.in_stock)
                 })
-            }
-            .map_err(CatError::store)?;
+            };
+            let matches = self
+                .slots
+                .run(|| match (&binary_query, unfiltered) {
+                    (Some(bits), true) => index.search(bits, fetch),
+                    (Some(bits), false) => index.filtered_search(bits, fetch, keep),
+                    (None, true) => index.search(query, fetch),
+                    (None, false) => index.filtered_search(query, fetch, keep),
+                })
+                .map_err(CatError::store)?;
             matches.keys.iter().map(|k| (*k, 0.0)).collect()
         };
         if hits.is_empty() {
@@ -761,5 +836,121 @@ impl Store for SqliteStore {
         }
         ann.saved_gen = ann.generation;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIM: usize = 64;
+
+    /// Seeded pseudo-random unit vectors (xorshift), different per `seed`.
+    fn unit(seed: u64) -> Vec<f32> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut v: Vec<f32> = (0..DIM)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect();
+        let n = v.iter().map(|a| a * a).sum::<f32>().sqrt();
+        v.iter_mut().for_each(|a| *a /= n);
+        v
+    }
+
+    fn product(i: usize) -> Product {
+        Product {
+            id: format!("p{i}"),
+            title: format!("Product {i}"),
+            brand: "b".into(),
+            price: 1.0,
+            currency: "EUR".into(),
+            category: "shoes".into(),
+            image: String::new(),
+            url: format!("https://example.com/p/{i}"),
+            in_stock: true,
+        }
+    }
+
+    fn filled_store(dir: &Path, quantization: &str, n: usize) -> SqliteStore {
+        let store = SqliteStore::open(dir, quantization).unwrap();
+        store
+            .ensure_contract(&ModelContract {
+                id: "test".into(),
+                version: "1".into(),
+                dim: DIM,
+            })
+            .unwrap();
+        let items: Vec<_> = (0..n)
+            .map(|i| (product(i), format!("h{i}"), unit(i as u64)))
+            .collect();
+        store.upsert_batch(&items).unwrap();
+        store.flush().unwrap();
+        store
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("shoplook-sqlite-{name}-{}", crate::random_hex(4)));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    /// A server restarted on a saved index gets many searches at once: every one must
+    /// succeed (usearch refuses a call when all its per-thread contexts are taken).
+    #[test]
+    fn concurrent_searches_on_a_loaded_index_all_succeed() {
+        let dir = temp_dir("concurrent");
+        drop(filled_store(&dir, "f16", 500));
+        let store = SqliteStore::open(&dir, "f16").unwrap();
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..32)
+                .map(|t| {
+                    let store = &store;
+                    s.spawn(move || {
+                        for i in 0..20 {
+                            let id = t * 7 + i;
+                            let hits = store
+                                .search(&unit(id as u64), 3, None, &SearchFilters::default())
+                                .expect("search under concurrency");
+                            assert_eq!(hits[0].0.id, format!("p{id}"));
+                        }
+                    })
+                })
+                .collect();
+            handles.into_iter().for_each(|h| h.join().unwrap());
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Every quantisation finds a stored vector itself first (binary ones through packed
+    /// sign bits, then exact re-ranking), before and after a reload from the index file.
+    #[test]
+    fn every_quantisation_finds_the_stored_vector() {
+        for q in ["f32", "f16", "i8", "b1"] {
+            let dir = temp_dir(q);
+            let built = filled_store(&dir, q, 300);
+            let found = |store: &SqliteStore| {
+                (0..300)
+                    .filter(|&i| {
+                        let r = store
+                            .search(&unit(i), 1, None, &SearchFilters::default())
+                            .unwrap();
+                        r.first().is_some_and(|(p, _)| p.id == format!("p{i}"))
+                    })
+                    .count()
+            };
+            let hits = found(&built);
+            assert!(hits >= 297, "{q}: {hits}/300 found");
+            drop(built);
+            let store = SqliteStore::open(&dir, q).unwrap();
+            let hits = found(&store);
+            assert!(hits >= 297, "{q} after reload: {hits}/300 found");
+            drop(store);
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }
