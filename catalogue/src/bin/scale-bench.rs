@@ -105,13 +105,19 @@ fn product(i: usize) -> Product {
     }
 }
 
-#[derive(PartialEq, PartialOrd)]
+/// Heap entry ordered by score *reversed*, so `BinaryHeap` (a max-heap) keeps the lowest of
+/// the current top-10 on top. `PartialOrd` must agree with `Ord`: the heap compares with `<=`.
+#[derive(PartialEq)]
 struct Scored(f32, usize);
 impl Eq for Scored {}
 impl Ord for Scored {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        // Min-heap by score via reverse.
         o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
+    }
+}
+impl PartialOrd for Scored {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
     }
 }
 
