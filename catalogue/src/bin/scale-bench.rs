@@ -59,7 +59,7 @@ struct Args {
     /// Work directory (default: a temporary one).
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// Keep the embedded store's files.
+    /// Keep the embedded store's files and the PostgreSQL database `shoplook_bench`.
     #[arg(long)]
     keep: bool,
 }
@@ -535,7 +535,9 @@ fn main() {
             rows,
             http,
         });
-        let _ = admin.execute("DROP DATABASE IF EXISTS shoplook_bench WITH (FORCE)");
+        if !args.keep {
+            let _ = admin.execute("DROP DATABASE IF EXISTS shoplook_bench WITH (FORCE)");
+        }
     }
 
     println!(
@@ -544,7 +546,10 @@ fn main() {
         if args.latent == 0 {
             "random unit vectors".to_string()
         } else {
-            format!("vectors of intrinsic dimension {} (+10 % noise)", args.latent)
+            format!(
+                "vectors of intrinsic dimension {} (+10 % noise)",
+                args.latent
+            )
         },
         dim,
         args.queries,
