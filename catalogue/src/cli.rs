@@ -23,7 +23,7 @@ pub struct StoreArgs {
     #[arg(long, value_name = "URL", env = "SHOPLOOK_STORE")]
     pub store: Option<String>,
     /// Vector quantisation of a new embedded index: f32, f16, bf16, i8, b1.
-    #[arg(long, default_value = "f16")]
+    #[arg(long, default_value = crate::store::sqlite::DEFAULT_QUANTIZATION)]
     pub quantization: String,
 }
 

@@ -194,7 +194,8 @@ fn row(query: &str, ranks: &[Option<usize>]) -> Row {
 
 pub fn evaluate(engine: &Engine, args: &EvalArgs) -> Result<(Vec<Row>, usize), String> {
     let dir = std::env::temp_dir().join(format!("shoplook-eval-{}", crate::random_hex(6)));
-    let store = SqliteStore::open(&dir, "f16").map_err(|e| e.to_string())?;
+    let store = SqliteStore::open(&dir, crate::store::sqlite::DEFAULT_QUANTIZATION)
+        .map_err(|e| e.to_string())?;
     let mut lines = read_feed(&args.feed).map_err(|e| e.to_string())?;
     let base = args
         .feed

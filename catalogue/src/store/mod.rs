@@ -96,7 +96,7 @@ impl StoreConfig {
             data_dir,
             url,
             read_url: None,
-            quantization: "f16".into(),
+            quantization: sqlite::DEFAULT_QUANTIZATION.into(),
         }
     }
 }
