@@ -2,7 +2,10 @@
 # The whole product on one machine: build, make a small demo catalogue from real product
 # photos, serve it on loopback, and look up a street photo against it.
 #
-#   scripts/demo.sh [PHOTO]        (default: fixtures/external/bus.jpg)
+#   scripts/demo.sh [PHOTO]          (default: fixtures/external/bus.jpg)
+#   scripts/demo.sh --serve [PHOTO]  then keep serving on 127.0.0.1:8787 for the demo apps
+#                                    (the emulator's 10.0.2.2:8787, the simulator's localhost:8787)
+#                                    and print their API key; Ctrl-C stops it
 #
 # DEMO DATA: the catalogue (fixtures/demo-catalogue/) is crops of real, permissively licensed
 # photos with made-up titles, brands and prices and example.com purchase links.
@@ -10,6 +13,13 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+listen=127.0.0.1:0
+serve=0
+if [[ "${1:-}" == --serve ]]; then
+    serve=1
+    listen="${SHOPLOOK_DEMO_LISTEN:-127.0.0.1:8787}"
+    shift
+fi
 photo="${1:-fixtures/external/bus.jpg}"
 
 log() { echo "[demo] $*" >&2; }
@@ -35,11 +45,11 @@ log "ingesting the demo catalogue (DEMO DATA, example.com links) into $data"
 key="$("$bin" catalogue keys create --data "$data" --name demo 2>/dev/null)"
 
 log "starting the embedded catalogue service on loopback"
-"$bin" catalogue serve --data "$data" --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
+"$bin" catalogue serve --data "$data" --listen "$listen" >"$work/serve.out" 2>"$work/serve.err" &
 server_pid=$!
 url=""
 for _ in $(seq 100); do
-    url="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/serve.out" 2>/dev/null | head -n 1 || true)"
+    url="$(grep -o 'http://[0-9.]*:[0-9]*' "$work/serve.out" 2>/dev/null | head -n 1 || true)"
     [[ -n "$url" ]] && break
     kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.err" >&2; exit 1; }
     sleep 0.1
@@ -49,3 +59,9 @@ log "serving at $url"
 
 log "shoplook lookup $photo --server $url --api-key slk_..."
 "$bin" lookup "$photo" --server "$url" --api-key "$key"
+
+if [[ "$serve" == 1 ]]; then
+    log "serving the demo catalogue for the apps at $url (until Ctrl-C)"
+    log "API key for the apps' Settings: $key"
+    wait "$server_pid"
+fi
