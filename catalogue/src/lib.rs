@@ -4,24 +4,37 @@
 //! feed (JSONL/CSV) ──feed──▶ products ──ingest (core Engine: detect + embed)──▶ Store
 //!                                                                   ├─ sqlite: SQLite rows (truth) + usearch HNSW (derived)
 //!                                                                   └─ postgres: one table, pgvector HNSW
-//! apps / `shoplook lookup` ──HTTP (api)──▶ search, products, events, metrics
+//! apps / `shoplook lookup` ──HTTP (http: one router per area)──▶ search pipeline, products, events, ops
 //! ```
+//!
+//! Layers point one way: `http` -> `search` -> `store`; `ingest` and `eval` use the store and
+//! `core`. Command-line parsing and printing live in the binaries (`cli/src/catalogue/`,
+//! shared by `shoplook catalogue ...` and this crate's `shoplook-catalogue`), not here.
 //!
 //! Product images are embedded by exactly the same code and model as the phone (`shoplook-core`),
 //! and every vector carries its model contract: a query under another contract is refused.
 
-pub mod api;
-pub mod auth;
-pub mod cli;
 pub mod error;
 pub mod eval;
 pub mod feed;
+pub mod http;
 pub mod ingest;
+pub mod keys;
 pub mod metrics;
+pub mod search;
 pub mod store;
 
 pub use error::{CatError, CatResult};
 pub use store::{Store, StoreConfig, open_store};
+
+/// The model directory when `--models` is not given (the binaries, tests, eval): the
+/// `$SHOPLOOK_MODELS` variable if set, else the `models/` folder of this checkout. The core
+/// library has no default: where the models live is its caller's business.
+pub fn default_model_dir() -> std::path::PathBuf {
+    std::env::var_os("SHOPLOOK_MODELS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models"))
+}
 
 /// Hex of SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {

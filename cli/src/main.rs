@@ -50,7 +50,7 @@ enum Command {
     Embed {
         photo: PathBuf,
         /// Region in photo pixels: x,y,width,height.
-        #[arg(long, value_name = "x,y,w,h", value_parser = shoplook_catalogue::cli::parse_region)]
+        #[arg(long, value_name = "x,y,w,h", value_parser = catalogue::lookup::parse_region)]
         region: Option<Rect>,
         #[arg(long)]
         json: bool,
@@ -97,7 +97,7 @@ impl ModelArgs {
         let dir = self
             .models
             .clone()
-            .unwrap_or_else(Engine::default_model_dir);
+            .unwrap_or_else(shoplook_catalogue::default_model_dir);
         let mut config = EngineConfig::default();
         if let Some(d) = &self.detectors {
             config.detectors = d.clone();
@@ -115,6 +115,7 @@ fn read_photo(path: &Path) -> Result<Vec<u8>, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    catalogue::init_logging();
     // Library code returns errors rather than panicking; this guard keeps the promise of one
     // clean line on stderr even if a bug somewhere does panic.
     std::panic::set_hook(Box::new(|info| {
@@ -200,7 +201,7 @@ fn run(cli: Cli) -> Result<(), String> {
             bench::run(&photo, &bytes, &models, runs.max(1), warmup, json)
         }
         Command::Catalogue { command } => catalogue::run(command),
-        Command::Lookup(args) => catalogue::lookup(args),
+        Command::Lookup(args) => catalogue::run_lookup(args),
     }
 }
 

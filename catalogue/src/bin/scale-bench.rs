@@ -254,8 +254,8 @@ fn http_load(
         version: "1".into(),
         dim: args.dim,
     };
-    let key = shoplook_catalogue::auth::create_key(store.as_ref(), "bench", false).unwrap();
-    let config = shoplook_catalogue::api::ServeConfig {
+    let key = shoplook_catalogue::keys::create_key(store.as_ref(), "bench", false).unwrap();
+    let config = shoplook_catalogue::http::ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         rate_limit: 0.0,
         burst: 1.0,
@@ -269,7 +269,7 @@ fn http_load(
     let st = store.clone();
     let c2 = contract.clone();
     rt.spawn(async move {
-        let _ = shoplook_catalogue::api::serve(st, c2, config, move |a| {
+        let _ = shoplook_catalogue::http::serve(st, c2, config, move |a| {
             let _ = tx.send(a);
         })
         .await;

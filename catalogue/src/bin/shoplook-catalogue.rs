@@ -1,11 +1,19 @@
 //! `shoplook-catalogue`: the catalogue subcommands of `shoplook` as a binary of this crate, so
 //! that its integration tests can run the real server and ingest processes
 //! (`shoplook-catalogue serve ...` = `shoplook catalogue serve ...`).
+//!
+//! The command-line front end (clap, progress bars, printing, `lookup`) is the `shoplook`
+//! binary's, in `cli/src/catalogue/`; this binary compiles the same files (the library has no
+//! command-line code, and cannot depend on the `shoplook` crate, which depends on it).
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use shoplook_catalogue::cli::{CatalogueCommand, LookupArgs, run_catalogue, run_lookup};
+
+#[path = "../../../cli/src/catalogue/mod.rs"]
+mod catalogue;
+
+use catalogue::{CatalogueCommand, LookupArgs};
 
 #[derive(Parser)]
 #[command(
@@ -27,9 +35,11 @@ enum Top {
 }
 
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
-        Top::Catalogue(c) => run_catalogue(c),
-        Top::Lookup(a) => run_lookup(a),
+    let command = Cli::parse().command;
+    catalogue::init_logging();
+    let result = match command {
+        Top::Catalogue(c) => catalogue::run(c),
+        Top::Lookup(a) => catalogue::run_lookup(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

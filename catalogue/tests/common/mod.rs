@@ -19,7 +19,9 @@ pub fn root() -> PathBuf {
 
 pub fn engine() -> &'static Engine {
     static E: OnceLock<Engine> = OnceLock::new();
-    E.get_or_init(|| Engine::from_dir(Engine::default_model_dir()).expect("models load"))
+    E.get_or_init(|| {
+        Engine::from_dir(shoplook_catalogue::default_model_dir()).expect("models load")
+    })
 }
 
 pub fn tempdir(tag: &str) -> PathBuf {

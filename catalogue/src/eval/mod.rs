@@ -3,40 +3,47 @@
 //! products (crop, scale, rotation, perspective, lighting, JPEG quality, blur) and with another
 //! real photo of one of them (`box_in_scene.png` for the `box.png` packshot). Reports
 //! exact-item recall@1 and recall@5 per transformation.
+//!
+//! A plain [`EvalConfig`] in, an [`EvalReport`] out; the binary parses its flags and prints it.
 
-use std::io::Cursor;
+mod transform;
+
 use std::path::PathBuf;
 
-use clap::Args;
-use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use image::RgbImage;
 use shoplook_core::wire::SearchFilters;
 use shoplook_core::{AnalyzeOptions, Engine, Rect};
 
+pub use transform::{Transform, encode, perspective, rotate, transforms};
+
 use crate::feed::{FeedLine, read_feed};
-use crate::ingest::{IngestOptions, embed_product, ingest_lines, load_image};
+use crate::ingest::{IngestOptions, IngestSummary, Quiet, embed_product, ingest_lines, load_image};
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
 
-#[derive(Args, Debug, Clone)]
-pub struct EvalArgs {
+/// What to evaluate.
+#[derive(Debug, Clone)]
+pub struct EvalConfig {
     /// Catalogue feed of real product crops.
-    #[arg(long, default_value = "fixtures/demo-catalogue/feed.jsonl")]
     pub feed: PathBuf,
     /// Folder of further real photos, each added whole as a distractor product.
-    #[arg(long, value_name = "DIR")]
     pub distractors: Option<PathBuf>,
     /// Folder holding box.png and box_in_scene.png.
-    #[arg(long, default_value = "fixtures/photos")]
     pub photos: PathBuf,
     /// Also add this many random unit vectors to the catalogue (ANN at scale with real
     /// queries: the real products must still come first among them).
-    #[arg(long, default_value_t = 0)]
     pub random_distractors: usize,
-    /// Print JSON instead of a table.
-    #[arg(long)]
-    pub json: bool,
-    #[command(flatten)]
-    pub engine: crate::cli::EngineArgs,
+}
+
+/// What an evaluation measured.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EvalReport {
+    /// Products in the evaluated catalogue (products, distractors, random vectors).
+    pub catalogue_products: usize,
+    pub rows: Vec<Row>,
+    /// The ingest of the catalogue (its failures are worth showing).
+    #[serde(skip)]
+    pub ingest: IngestSummary,
 }
 
 /// The box in `box_in_scene.png` (x, y, w, h), as a user would draw it.
@@ -46,125 +53,6 @@ pub const BOX_IN_SCENE_REGION: Rect = Rect {
     width: 185.0,
     height: 145.0,
 };
-
-pub type Transform = (&'static str, fn(&RgbImage) -> (RgbImage, ImageFormat));
-
-pub fn transforms() -> Vec<Transform> {
-    vec![
-        ("identity (re-encoded PNG)", |i| {
-            (i.clone(), ImageFormat::Png)
-        }),
-        ("crop 70% off-centre", |i| {
-            let (w, h) = i.dimensions();
-            let (cw, ch) = ((w as f32 * 0.7) as u32, (h as f32 * 0.7) as u32);
-            (
-                image::imageops::crop_imm(i, w - cw, 0, cw.max(1), ch.max(1)).to_image(),
-                ImageFormat::Png,
-            )
-        }),
-        ("scale 0.4x", |i| {
-            let (w, h) = i.dimensions();
-            (
-                image::imageops::resize(
-                    i,
-                    ((w as f32 * 0.4) as u32).max(8),
-                    ((h as f32 * 0.4) as u32).max(8),
-                    image::imageops::FilterType::Triangle,
-                ),
-                ImageFormat::Png,
-            )
-        }),
-        ("rotate 15 deg", |i| {
-            (rotate(i, 15f32.to_radians()), ImageFormat::Png)
-        }),
-        ("rotate 90 deg", |i| {
-            (image::imageops::rotate90(i), ImageFormat::Png)
-        }),
-        ("perspective (top 25% narrower)", |i| {
-            (perspective(i, 0.25), ImageFormat::Png)
-        }),
-        ("brighter (+60)", |i| {
-            (image::imageops::brighten(i, 60), ImageFormat::Png)
-        }),
-        ("darker (-70, contrast -30)", |i| {
-            let d = image::imageops::brighten(i, -70);
-            (image::imageops::contrast(&d, -30.0), ImageFormat::Png)
-        }),
-        ("JPEG quality 15", |i| (i.clone(), ImageFormat::Jpeg)),
-        ("blur sigma 2.5", |i| {
-            (image::imageops::blur(i, 2.5), ImageFormat::Png)
-        }),
-    ]
-}
-
-fn bilinear(img: &RgbImage, x: f32, y: f32) -> Option<Rgb<u8>> {
-    let (w, h) = img.dimensions();
-    if x < 0.0 || y < 0.0 || x > (w - 1) as f32 || y > (h - 1) as f32 {
-        return None;
-    }
-    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-    let mut out = [0u8; 3];
-    for (c, o) in out.iter_mut().enumerate() {
-        let p = |xx, yy| img.get_pixel(xx, yy)[c] as f32;
-        let v = p(x0, y0) * (1.0 - fx) * (1.0 - fy)
-            + p(x1, y0) * fx * (1.0 - fy)
-            + p(x0, y1) * (1.0 - fx) * fy
-            + p(x1, y1) * fx * fy;
-        *o = v.round().clamp(0.0, 255.0) as u8;
-    }
-    Some(Rgb(out))
-}
-
-const FILL: Rgb<u8> = Rgb([235, 235, 235]);
-
-/// Rotation about the centre into a canvas that holds the whole rotated image.
-pub fn rotate(img: &RgbImage, angle: f32) -> RgbImage {
-    let (w, h) = (img.width() as f32, img.height() as f32);
-    let (s, c) = angle.sin_cos();
-    let ow = (w * c.abs() + h * s.abs()).ceil() as u32;
-    let oh = (w * s.abs() + h * c.abs()).ceil() as u32;
-    let (cx, cy, ocx, ocy) = (w / 2.0, h / 2.0, ow as f32 / 2.0, oh as f32 / 2.0);
-    RgbImage::from_fn(ow, oh, |u, v| {
-        let (dx, dy) = (u as f32 - ocx, v as f32 - ocy);
-        let x = c * dx + s * dy + cx;
-        let y = -s * dx + c * dy + cy;
-        bilinear(img, x, y).unwrap_or(FILL)
-    })
-}
-
-/// A keystone view: the top edge appears `amount` narrower (a photo taken from below).
-pub fn perspective(img: &RgbImage, amount: f32) -> RgbImage {
-    let (w, h) = (img.width() as f32, img.height() as f32);
-    RgbImage::from_fn(img.width(), img.height(), |u, v| {
-        let t = v as f32 / h; // 0 at the top
-        let shrink = amount * (1.0 - t);
-        let row_w = w * (1.0 - shrink);
-        let x0 = (w - row_w) / 2.0;
-        let x = (u as f32 - x0) / row_w * w;
-        // Foreshortening: rows near the top are compressed.
-        let y = h * (t + amount * 0.5 * t * (1.0 - t));
-        if !(0.0..w).contains(&x) {
-            return FILL;
-        }
-        bilinear(img, x, y.min(h - 1.0)).unwrap_or(FILL)
-    })
-}
-
-pub fn encode(img: &RgbImage, format: ImageFormat) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    if format == ImageFormat::Jpeg {
-        let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 15);
-        enc.encode_image(&DynamicImage::ImageRgb8(img.clone()))
-            .expect("JPEG encoding");
-    } else {
-        DynamicImage::ImageRgb8(img.clone())
-            .write_to(&mut out, format)
-            .expect("PNG encoding");
-    }
-    out.into_inner()
-}
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Row {
@@ -192,7 +80,7 @@ fn row(query: &str, ranks: &[Option<usize>]) -> Row {
     }
 }
 
-pub fn evaluate(engine: &Engine, args: &EvalArgs) -> Result<(Vec<Row>, usize), String> {
+pub fn evaluate(engine: &Engine, args: &EvalConfig) -> Result<EvalReport, String> {
     let dir = std::env::temp_dir().join(format!("shoplook-eval-{}", crate::random_hex(6)));
     let store = SqliteStore::open(&dir, crate::store::sqlite::DEFAULT_QUANTIZATION)
         .map_err(|e| e.to_string())?;
@@ -239,11 +127,15 @@ pub fn evaluate(engine: &Engine, args: &EvalArgs) -> Result<(Vec<Row>, usize), S
             });
         }
     }
-    let summary = ingest_lines(engine, &store, lines, &base, &IngestOptions::default())
-        .map_err(|e| e.to_string())?;
-    if !summary.failed.is_empty() {
-        eprint!("{summary}");
-    }
+    let ingest = ingest_lines(
+        engine,
+        &store,
+        lines,
+        &base,
+        &IngestOptions::default(),
+        &Quiet,
+    )
+    .map_err(|e| e.to_string())?;
     if args.random_distractors > 0 {
         let dim = engine.embedder_contract().dim;
         let mut state = 0x5EEDu64;
@@ -348,27 +240,9 @@ pub fn evaluate(engine: &Engine, args: &EvalArgs) -> Result<(Vec<Row>, usize), S
     }
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
-    Ok((rows, catalogue_size))
-}
-
-pub fn run(args: &EvalArgs) -> Result<(), String> {
-    let engine = args.engine.load()?;
-    let (rows, size) = evaluate(&engine, args)?;
-    if args.json {
-        println!(
-            "{}",
-            serde_json::json!({"catalogue_products": size, "rows": rows})
-        );
-        return Ok(());
-    }
-    println!("catalogue: {size} products ({})", args.feed.display());
-    println!("| query | queries | recall@1 | recall@5 |");
-    println!("|---|---:|---:|---:|");
-    for r in rows {
-        println!(
-            "| {} | {} | {:.2} | {:.2} |",
-            r.query, r.queries, r.recall_at_1, r.recall_at_5
-        );
-    }
-    Ok(())
+    Ok(EvalReport {
+        catalogue_products: catalogue_size,
+        rows,
+        ingest,
+    })
 }

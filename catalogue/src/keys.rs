@@ -1,4 +1,5 @@
-//! API keys and per-key rate limits.
+//! API keys and per-key rate limits (the key logic; the HTTP extractors that use it are in
+//! `http::extract`).
 //!
 //! Keys are 256-bit random secrets (`slk_` + 64 hex digits), shown once when created; only
 //! their SHA-256 is stored. A plain (unsalted, fast) hash is enough for secrets of this

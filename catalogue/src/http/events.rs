@@ -1,0 +1,42 @@
+//! `POST /v1/events`: impressions, clicks and purchases, stored with the key's name.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::json;
+use shoplook_core::wire::Event;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiKey, JsonBody};
+use crate::error::CatError;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/v1/events", post(post_event))
+}
+
+async fn post_event(
+    State(state): State<Arc<AppState>>,
+    ApiKey(key): ApiKey,
+    JsonBody(event): JsonBody<Event>,
+) -> ApiResult<Response> {
+    if event.product_id.is_empty() || event.product_id.len() > 200 {
+        return Err(ApiError::bad("`product_id` must be 1..=200 characters"));
+    }
+    let st = state.clone();
+    super::blocking(move || {
+        if st.store.get(&event.product_id)?.is_none() {
+            return Err(CatError::NotFound(format!(
+                "product {:?}",
+                event.product_id
+            )));
+        }
+        st.store.record_event(&event, &key.name)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({"stored": true}))).into_response())
+}

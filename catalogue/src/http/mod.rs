@@ -1,0 +1,252 @@
+//! The HTTP API (axum), one router per area merged here: search, products, events, ops
+//! (healthz, metrics, openapi). Later areas (ads, reports, console) are one more module and one
+//! more `.merge(..)`. JSON in and out; every error is `{"error":{"code","message"}}`
+//! (`error.rs`); keys and bodies are extractors (`extract.rs`). Documented by `openapi.json`.
+//!
+//! Every request runs in a `tracing` span (request id, method, route) that ends with one
+//! `INFO` line (status, latency); `x-request-id` is kept from the request or made here, and
+//! echoed in the response. Internal errors are logged once, by [`track`], in that span.
+
+pub mod error;
+pub mod events;
+pub mod extract;
+pub mod ops;
+pub mod products;
+pub mod search;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use shoplook_core::ModelContract;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use error::{ApiError, ApiResult, InternalCause};
+pub use ops::OPENAPI;
+
+use crate::error::CatError;
+use crate::keys::{KeyCache, RateLimiter};
+use crate::metrics::Metrics;
+use crate::search::Pipeline;
+use crate::store::Store;
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    /// Requests per second per key (0 = unlimited) and burst size.
+    pub rate_limit: f64,
+    pub burst: f64,
+    /// Largest request body in bytes.
+    pub max_body: usize,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: "127.0.0.1:8787".parse().unwrap(),
+            rate_limit: 100.0,
+            burst: 200.0,
+            max_body: 2 << 20,
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub contract: ModelContract,
+    pub pipeline: Pipeline,
+    keys: KeyCache,
+    limiter: RateLimiter,
+    metrics: Metrics,
+    max_body: usize,
+}
+
+/// Runs a blocking store call off the async workers.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, CatError> + Send + 'static,
+) -> ApiResult<T> {
+    Ok(tokio::task::spawn_blocking(f)
+        .await
+        .map_err(CatError::from)??)
+}
+
+/// Request ids made here: 16 hex digits from the OS random source.
+#[derive(Clone, Copy)]
+struct NewRequestId;
+
+impl MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&crate::random_hex(8))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+fn route_of<B>(req: &axum::http::Request<B>) -> String {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched".to_string(), |p| p.as_str().to_string())
+}
+
+/// Counts the request for `/metrics` and logs an internal error's cause, once.
+async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let route = route_of(&req);
+    let resp = next.run(req).await;
+    state.metrics.observe(
+        &method,
+        &route,
+        resp.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
+    if let Some(cause) = resp.extensions().get::<InternalCause>() {
+        tracing::error!(error = %cause.chain(), "internal error");
+    }
+    resp
+}
+
+/// Refuses a body whose declared Content-Length is over the limit before any of it is read, so
+/// a client gets its 413 at once (and one that sent `Expect: 100-continue` sends no body at
+/// all). Bodies without a length are still cut off by `DefaultBodyLimit` while being read.
+async fn refuse_oversized_body(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > state.max_body as u64 => ApiError::payload_too_large(format!(
+            "request body of {n} bytes is over the limit of {} bytes",
+            state.max_body
+        ))
+        .into_response(),
+        _ => next.run(req).await,
+    }
+}
+
+/// The axum app over a store: the areas merged, then the layers (outermost last).
+pub fn router(store: Arc<dyn Store>, contract: ModelContract, config: &ServeConfig) -> Router {
+    let state = Arc::new(AppState {
+        store,
+        contract,
+        pipeline: Pipeline::default(),
+        keys: KeyCache::new(Duration::from_secs(5)),
+        limiter: RateLimiter::new(config.rate_limit, config.burst),
+        metrics: Metrics::default(),
+        max_body: config.max_body,
+    });
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", id, method = %req.method(), route = %route_of(req))
+        })
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(Level::INFO))
+        // A 5xx is logged once, with its cause, by `track`.
+        .on_failure(());
+    Router::new()
+        .merge(search::routes())
+        .merge(products::routes())
+        .merge(events::routes())
+        .merge(ops::routes())
+        .fallback(ops::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_oversized_body,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .layer(DefaultBodyLimit::max(config.max_body))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(trace)
+        .layer(SetRequestIdLayer::x_request_id(NewRequestId))
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C or SIGTERM, flushing the store every minute and at the end.
+pub async fn serve(
+    store: Arc<dyn Store>,
+    contract: ModelContract,
+    config: ServeConfig,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), CatError> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| CatError::os_at(format!("cannot listen on {}", config.listen), e))?;
+    let addr = listener.local_addr()?;
+    let app = router(store.clone(), contract, &config);
+    tracing::info!(%addr, store = store.kind(), "serving");
+    ready(addr);
+    let flusher = tokio::spawn(flush_every_minute(store.clone()));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    flusher.abort();
+    tokio::task::spawn_blocking(move || store.flush()).await??;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// [`serve`] on a runtime of its own, for a binary's `main`.
+pub fn serve_blocking(
+    store: Arc<dyn Store>,
+    contract: ModelContract,
+    config: ServeConfig,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), CatError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(store, contract, config, ready))
+}
+
+async fn flush_every_minute(store: Arc<dyn Store>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let s = store.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Err(e) = s.flush() {
+                tracing::error!(error = %e, "flush failed");
+            }
+        })
+        .await;
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,111 @@
+//! `GET /v1/products/{id}` (any key), `DELETE /v1/products/{id}` and `PUT /v1/products`
+//! (admin key; a batch of 1-1000 products with their embeddings, validated as a whole before
+//! anything is written).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{AdminKey, ApiKey, JsonBody};
+use crate::error::CatError;
+use crate::store::Upserted;
+
+/// Largest batch of `PUT /v1/products`.
+const MAX_BATCH: usize = 1000;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/products", put(put_products))
+        .route("/v1/products/{id}", get(get_product).delete(delete_product))
+}
+
+async fn get_product(
+    State(state): State<Arc<AppState>>,
+    _key: ApiKey,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let st = state.clone();
+    let idc = id.clone();
+    match super::blocking(move || st.store.get(&idc)).await? {
+        Some(p) => Ok(Json(p.product).into_response()),
+        None => Err(CatError::NotFound(format!("product {id:?}")).into()),
+    }
+}
+
+async fn delete_product(
+    State(state): State<Arc<AppState>>,
+    _admin: AdminKey,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let st = state.clone();
+    let idc = id.clone();
+    if super::blocking(move || st.store.delete(&idc)).await? {
+        Ok(Json(json!({"deleted": id})).into_response())
+    } else {
+        Err(CatError::NotFound(format!("product {id:?}")).into())
+    }
+}
+
+async fn put_products(
+    State(state): State<Arc<AppState>>,
+    _admin: AdminKey,
+    JsonBody(value): JsonBody<Value>,
+) -> ApiResult<Response> {
+    let not_a_batch = || ApiError::bad("expected an array of products or {\"products\":[...]}");
+    let items = match value {
+        Value::Array(a) => a,
+        Value::Object(mut o) => match o.remove("products") {
+            Some(Value::Array(a)) => a,
+            _ => return Err(not_a_batch()),
+        },
+        _ => return Err(not_a_batch()),
+    };
+    if items.is_empty() || items.len() > MAX_BATCH {
+        return Err(ApiError::bad(format!(
+            "a batch holds 1..={MAX_BATCH} products"
+        )));
+    }
+    // Validate the whole batch before writing anything.
+    let mut batch = Vec::with_capacity(items.len());
+    for (i, mut item) in items.into_iter().enumerate() {
+        let obj = item
+            .as_object_mut()
+            .ok_or_else(|| ApiError::bad(format!("product {i}: not an object")))?;
+        let embedding: Vec<f32> = obj
+            .remove("embedding")
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| ApiError::bad(format!("product {i}: `embedding`: {e}")))?
+            .ok_or_else(|| ApiError::bad(format!("product {i}: `embedding` is missing")))?;
+        let model = obj
+            .remove("model")
+            .and_then(|m| m.as_str().map(str::to_string))
+            .ok_or_else(|| ApiError::bad(format!("product {i}: `model` is missing")))?;
+        crate::search::check_query(&state.contract, &model, &embedding)
+            .map_err(|e| ApiError::from(e).prefixed(&format!("product {i}: ")))?;
+        let product = crate::feed::validate_value(item)
+            .map_err(|e| ApiError::bad(format!("product {i}: {e}")))?;
+        let mut hashed: Vec<u8> = embedding.iter().flat_map(|v| v.to_le_bytes()).collect();
+        hashed.extend_from_slice(model.as_bytes());
+        batch.push((product, crate::sha256_hex(&hashed), embedding));
+    }
+    let st = state.clone();
+    let (added, updated) = super::blocking(move || {
+        let (mut a, mut u) = (0, 0);
+        for (p, h, v) in &batch {
+            match st.store.upsert(p, h, v)? {
+                Upserted::Added => a += 1,
+                Upserted::Updated => u += 1,
+            }
+        }
+        Ok((a, u))
+    })
+    .await?;
+    Ok(Json(json!({"added": added, "updated": updated})).into_response())
+}

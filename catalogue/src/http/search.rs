@@ -1,0 +1,28 @@
+//! `POST /v1/search`: validate, then the search pipeline (retrieve -> rank -> blend).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use shoplook_core::wire::{SearchRequest, SearchResponse};
+
+use super::AppState;
+use super::error::ApiResult;
+use super::extract::{ApiKey, JsonBody};
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/v1/search", post(search))
+}
+
+async fn search(
+    State(state): State<Arc<AppState>>,
+    _key: ApiKey,
+    JsonBody(req): JsonBody<SearchRequest>,
+) -> ApiResult<Json<SearchResponse>> {
+    crate::search::validate(&state.contract, &req)?;
+    let st = state.clone();
+    let resp =
+        super::blocking(move || st.pipeline.run(st.store.as_ref(), &st.contract, &req)).await?;
+    Ok(Json(resp))
+}

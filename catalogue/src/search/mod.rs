@@ -1,0 +1,218 @@
+//! Search as a pipeline, shared by both stores and by every caller (the HTTP handler today):
+//!
+//! ```text
+//! SearchRequest ─validate─▶ retrieve (ANN candidates from the store, over-fetched for the ranker)
+//!               ─▶ rank (Ranker: by similarity today; a learned ranker tomorrow)
+//!               ─▶ blend (Blender: organic only today; sponsored slots tomorrow)
+//!               ─▶ SearchResponse
+//! ```
+//!
+//! Each stage is a small module with its own tests. A new ranking or ad policy is a new
+//! [`Ranker`] or [`Blender`] handed to [`Pipeline::new`]; handlers and SQL do not change.
+
+pub mod blend;
+pub mod rank;
+pub mod retrieve;
+
+use shoplook_core::ModelContract;
+use shoplook_core::wire::{MAX_K, Product, SearchHit, SearchRequest, SearchResponse};
+
+pub use blend::{Blender, NoSponsored};
+pub use rank::{Ranker, SimilarityRanker};
+pub use retrieve::{Candidates, Retriever};
+
+use crate::error::{CatError, CatResult};
+use crate::store::check_vector;
+
+/// A product that may be shown, as it moves through the stages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub product: Product,
+    /// Cosine similarity to the query (what the response reports as `score`).
+    pub similarity: f32,
+    /// The ranker's score (best first); equals `similarity` under [`SimilarityRanker`].
+    pub rank_score: f32,
+}
+
+impl Candidate {
+    pub fn new(product: Product, similarity: f32) -> Self {
+        Candidate {
+            product,
+            similarity,
+            rank_score: similarity,
+        }
+    }
+}
+
+/// Retrieve -> rank -> blend.
+pub struct Pipeline {
+    retriever: Retriever,
+    ranker: Box<dyn Ranker>,
+    blender: Box<dyn Blender>,
+}
+
+impl Default for Pipeline {
+    /// Today's search: nearest products by similarity, organic results only.
+    fn default() -> Self {
+        Pipeline::new(Box::new(SimilarityRanker), Box::new(NoSponsored))
+    }
+}
+
+impl Pipeline {
+    /// A pipeline whose retrieval over-fetches as much as the ranker asks for.
+    pub fn new(ranker: Box<dyn Ranker>, blender: Box<dyn Blender>) -> Self {
+        Pipeline {
+            retriever: Retriever::new(ranker.over_fetch()),
+            ranker,
+            blender,
+        }
+    }
+
+    /// Runs a validated request (see [`validate`]) against `store`. Blocking (store calls).
+    pub fn run(
+        &self,
+        store: &(impl Candidates + ?Sized),
+        contract: &ModelContract,
+        req: &SearchRequest,
+    ) -> CatResult<SearchResponse> {
+        let candidates = self.retriever.retrieve(store, req)?;
+        let ranked = self.ranker.rank(req, candidates);
+        let shown = self.blender.blend(req, ranked, req.k);
+        Ok(SearchResponse {
+            results: shown
+                .into_iter()
+                .map(|c| SearchHit::new(c.product, c.similarity))
+                .collect(),
+            query_id: crate::random_hex(8),
+            model: contract.to_string(),
+        })
+    }
+}
+
+/// Checks a query vector against the catalogue's contract (422 for another model or
+/// dimension, 400 for NaN/inf or non-unit vectors).
+pub fn check_query(contract: &ModelContract, model: &str, vector: &[f32]) -> CatResult<()> {
+    if model != contract.to_string() {
+        return Err(CatError::Contract(format!(
+            "this catalogue holds {contract} vectors; the query is {model:?}"
+        )));
+    }
+    check_vector(vector, contract)
+}
+
+/// Validates a search request before any stage runs.
+pub fn validate(contract: &ModelContract, req: &SearchRequest) -> CatResult<()> {
+    check_query(contract, &req.model, &req.embedding)?;
+    if req.k == 0 || req.k > MAX_K {
+        return Err(CatError::Invalid(format!("k must be within 1..={MAX_K}")));
+    }
+    let f = &req.filters;
+    if [f.max_price, f.min_price]
+        .iter()
+        .flatten()
+        .any(|p| !p.is_finite())
+    {
+        return Err(CatError::Invalid(
+            "price filters must be finite numbers".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use shoplook_core::wire::SearchFilters;
+
+    pub fn product(id: &str) -> Product {
+        Product {
+            id: id.into(),
+            title: format!("title {id}"),
+            brand: "b".into(),
+            price: 1.0,
+            currency: "EUR".into(),
+            category: "shoes".into(),
+            image: "x.png".into(),
+            url: format!("https://example.com/{id}"),
+            in_stock: true,
+        }
+    }
+
+    pub fn request(k: usize) -> SearchRequest {
+        SearchRequest {
+            embedding: vec![1.0, 0.0],
+            model: "m@1".into(),
+            k,
+            category: None,
+            filters: SearchFilters::default(),
+        }
+    }
+
+    pub fn contract() -> ModelContract {
+        ModelContract {
+            id: "m".into(),
+            version: "1".into(),
+            dim: 2,
+        }
+    }
+
+    /// A store of fixed (id, similarity) pairs, answering best first like an ANN index.
+    pub struct Fixed(pub Vec<(&'static str, f32)>, pub std::cell::Cell<usize>);
+
+    impl Candidates for Fixed {
+        fn nearest(&self, _q: &SearchRequest, n: usize) -> CatResult<Vec<(Product, f32)>> {
+            self.1.set(n);
+            let mut all: Vec<_> = self.0.iter().map(|(i, s)| (product(i), *s)).collect();
+            all.sort_by(|a, b| b.1.total_cmp(&a.1));
+            all.truncate(n);
+            Ok(all)
+        }
+    }
+
+    #[test]
+    fn pipeline_answers_k_nearest_best_first_with_their_similarity() {
+        let store = Fixed(
+            vec![("a", 0.2), ("b", 0.9), ("c", 0.5), ("d", 0.7)],
+            Default::default(),
+        );
+        let resp = Pipeline::default()
+            .run(&store, &contract(), &request(3))
+            .unwrap();
+        let got: Vec<_> = resp
+            .results
+            .iter()
+            .map(|h| (h.id.as_str(), h.score))
+            .collect();
+        assert_eq!(got, [("b", 0.9), ("d", 0.7), ("c", 0.5)]);
+        assert_eq!(resp.model, "m@1");
+        assert_eq!(resp.query_id.len(), 16);
+        assert_eq!(
+            store.1.get(),
+            3,
+            "similarity ranking needs no extra candidates"
+        );
+    }
+
+    #[test]
+    fn validation_refuses_what_the_api_refuses() {
+        let c = contract();
+        assert!(validate(&c, &request(1)).is_ok());
+        assert!(matches!(
+            validate(&c, &request(0)),
+            Err(CatError::Invalid(_))
+        ));
+        assert!(matches!(
+            validate(&c, &request(MAX_K + 1)),
+            Err(CatError::Invalid(_))
+        ));
+        let mut other = request(1);
+        other.model = "other@1".into();
+        assert!(matches!(validate(&c, &other), Err(CatError::Contract(_))));
+        let mut nan = request(1);
+        nan.filters.max_price = Some(f64::NAN);
+        assert!(matches!(validate(&c, &nan), Err(CatError::Invalid(_))));
+        let mut short = request(1);
+        short.embedding = vec![1.0];
+        assert!(matches!(validate(&c, &short), Err(CatError::Contract(_))));
+    }
+}

@@ -1,0 +1,266 @@
+//! The command-line front end of the catalogue service: `shoplook catalogue ...` (ingest,
+//! serve, keys, stats, eval) and `shoplook lookup`. Flags (clap), progress bars and printing
+//! live here, on the binary side; the `shoplook-catalogue` library does the work and returns
+//! values.
+//!
+//! Two binaries share this module: `shoplook` (this crate) and the catalogue crate's own
+//! `shoplook-catalogue` (same subcommands, so the catalogue's integration tests can run the
+//! real server), which includes this directory by path: the catalogue library cannot depend
+//! on this crate (it would be a cycle), and the front end belongs to neither library.
+
+mod eval;
+pub mod lookup;
+mod progress;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use shoplook_catalogue::http::ServeConfig;
+use shoplook_catalogue::ingest::{IngestOptions, IngestProgress, Quiet};
+use shoplook_catalogue::store::{Store, StoreConfig, open_store};
+use shoplook_core::Engine;
+
+pub use eval::EvalArgs;
+pub use lookup::{LookupArgs, run_lookup};
+
+/// Log lines (`serve`'s requests) on stderr; `RUST_LOG` filters them (default `info`).
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct StoreArgs {
+    /// Data directory of the embedded store (SQLite + on-disk HNSW index).
+    #[arg(long, value_name = "DIR", env = "SHOPLOOK_DATA")]
+    pub data: Option<PathBuf>,
+    /// PostgreSQL + pgvector instead of the embedded store: postgres://user@host:port/db
+    #[arg(long, value_name = "URL", env = "SHOPLOOK_STORE")]
+    pub store: Option<String>,
+    /// Vector quantisation of a new embedded index: f32, f16, bf16, i8, b1.
+    #[arg(long, default_value = shoplook_catalogue::store::sqlite::DEFAULT_QUANTIZATION)]
+    pub quantization: String,
+}
+
+impl StoreArgs {
+    fn config(&self) -> StoreConfig {
+        let mut c = StoreConfig::new(self.data.clone(), self.store.clone());
+        c.quantization = self.quantization.clone();
+        c
+    }
+
+    pub fn open(&self) -> Result<Box<dyn Store>, String> {
+        open_store(&self.config()).map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct EngineArgs {
+    /// Model directory (default: $SHOPLOOK_MODELS or the models/ folder of this checkout).
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+}
+
+impl EngineArgs {
+    pub fn load(&self) -> Result<Engine, String> {
+        let dir = self
+            .models
+            .clone()
+            .unwrap_or_else(shoplook_catalogue::default_model_dir);
+        Engine::from_dir(&dir).map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogueCommand {
+    /// Ingest a product feed (JSON Lines or CSV): embed every product image and upsert it.
+    Ingest {
+        /// The feed: .jsonl / .ndjson (one product per line) or .csv with the same columns.
+        feed: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Remove products that are not in the feed.
+        #[arg(long)]
+        delete_missing: bool,
+        /// Worker threads for fetching and embedding images.
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Print one line per product once it is committed (`added<TAB>ID`...).
+        #[arg(short, long)]
+        verbose: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Serve the HTTP API.
+    Serve {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Read replica for searches and product reads (postgres only).
+        #[arg(long, value_name = "URL")]
+        read_store: Option<String>,
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: std::net::SocketAddr,
+        /// Requests per second per API key (0 = no limit).
+        #[arg(long, default_value_t = 100.0)]
+        rate_limit: f64,
+        /// Burst size of the per-key rate limit.
+        #[arg(long, default_value_t = 200.0)]
+        burst: f64,
+        /// Largest request body in bytes.
+        #[arg(long, default_value_t = 2 << 20)]
+        max_body: usize,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Open the store, bring its index up to date, and print its size.
+    Stats {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Retrieval quality: exact-item recall@1/@5 of real crops under transformed views.
+    Eval(EvalArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create a key and print it (once: only its hash is stored).
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        name: String,
+        /// May upsert and delete products.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
+    match cmd {
+        CatalogueCommand::Ingest {
+            feed,
+            store,
+            delete_missing,
+            workers,
+            verbose,
+            json,
+            engine,
+        } => {
+            let engine = engine.load()?;
+            let store = store.open()?;
+            let mut options = IngestOptions {
+                delete_missing,
+                ..IngestOptions::default()
+            };
+            if let Some(w) = workers {
+                options.workers = w;
+            }
+            let reporter: Box<dyn IngestProgress> = if verbose {
+                Box::new(progress::Lines)
+            } else if std::io::stderr().is_terminal() {
+                Box::new(progress::Bar::default())
+            } else {
+                Box::new(Quiet)
+            };
+            let summary = shoplook_catalogue::ingest::ingest_file(
+                &engine,
+                store.as_ref(),
+                &feed,
+                &options,
+                reporter.as_ref(),
+            )
+            .map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::to_string(&summary).unwrap());
+            } else if verbose {
+                eprint!("{summary}");
+            } else {
+                print!("{summary}");
+            }
+            Ok(())
+        }
+        CatalogueCommand::Serve {
+            store,
+            read_store,
+            listen,
+            rate_limit,
+            burst,
+            max_body,
+            engine,
+        } => {
+            let mut config = store.config();
+            config.read_url = read_store;
+            let store: Arc<dyn Store> = Arc::from(open_store(&config).map_err(|e| e.to_string())?);
+            let contract = match store.contract().map_err(|e| e.to_string())? {
+                Some(c) => c,
+                None => {
+                    // Empty catalogue: it will hold vectors of the shipped embedder.
+                    let c = engine.load()?.embedder_contract().clone();
+                    store.ensure_contract(&c).map_err(|e| e.to_string())?;
+                    c
+                }
+            };
+            let cfg = ServeConfig {
+                listen,
+                rate_limit,
+                burst,
+                max_body,
+            };
+            let kind = store.kind();
+            shoplook_catalogue::http::serve_blocking(store, contract.clone(), cfg, |addr| {
+                // Scripts wait for this line (and read the port from it with --listen :0).
+                println!("listening on http://{addr} ({kind} store, model {contract})");
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+            })
+            .map_err(|e| e.to_string())
+        }
+        CatalogueCommand::Keys {
+            command: KeysCommand::Create { store, name, admin },
+        } => {
+            let store = store.open()?;
+            let key = shoplook_catalogue::keys::create_key(store.as_ref(), &name, admin)
+                .map_err(|e| e.to_string())?;
+            println!("{key}");
+            eprintln!(
+                "created {}key {name:?}; it is shown only this once (the store keeps its hash)",
+                if admin { "admin " } else { "" }
+            );
+            Ok(())
+        }
+        CatalogueCommand::Stats { store } => {
+            let store = store.open()?;
+            store.flush().map_err(|e| e.to_string())?;
+            let s = store.stats().map_err(|e| e.to_string())?;
+            let contract = store.contract().map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "store": store.kind(),
+                    "model": contract.map(|c| c.to_string()),
+                    "products": s.products,
+                    "index_vectors": s.index_size,
+                    "index_bytes": s.index_bytes,
+                    "events": s.events,
+                })
+            );
+            Ok(())
+        }
+        CatalogueCommand::Eval(args) => eval::run(&args),
+    }
+}
