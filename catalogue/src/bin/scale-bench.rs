@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use shoplook_catalogue::store::Store;
+use shoplook_catalogue::store::{ProductIndex, Store};
 use shoplook_catalogue::store::postgres::PgStore;
 use shoplook_catalogue::store::sqlite::{HnswParams, SqliteStore};
 use shoplook_core::ModelContract;

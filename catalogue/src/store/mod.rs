@@ -1,37 +1,30 @@
 //! Where products, their vectors, events and API keys live. Two implementations with the same
 //! behaviour: [`sqlite::SqliteStore`] (embedded, one data directory, no server) and
 //! [`postgres::PgStore`] (PostgreSQL + pgvector, for several stateless API servers).
+//! `catalogue/tests/store_conformance.rs` runs one suite against both.
+//!
+//! - [`ProductIndex`] (`index.rs`): products and their vectors, filtered nearest-neighbour search
+//!   with the semantics of [`passes`].
+//! - [`EventLog`] (`events.rs`): append-only events, scanned from a cursor.
+//! - [`KeyStore`] (`keys.rs`): API keys (hashes only).
+//! - [`Store`]: all three in one database, with `kind` and `stats`.
 
+pub mod events;
+pub mod index;
+pub mod keys;
 pub mod postgres;
 pub mod sqlite;
 
 use std::path::PathBuf;
 
 use shoplook_core::ModelContract;
-use shoplook_core::wire::{Event, Product, SearchFilters};
+use shoplook_core::wire::{Product, SearchFilters};
 
 use crate::error::{CatError, CatResult};
 
-/// What an upsert did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Upserted {
-    Added,
-    Updated,
-}
-
-/// An API key as stored (only the hash of the secret is kept).
-#[derive(Debug, Clone, PartialEq)]
-pub struct KeyInfo {
-    pub name: String,
-    pub admin: bool,
-}
-
-/// A product as stored, with the hash that decides whether re-ingest must re-embed it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredProduct {
-    pub product: Product,
-    pub content_hash: String,
-}
+pub use events::{EventLog, LoggedEvent};
+pub use index::{ProductIndex, StoredProduct, Upserted};
+pub use keys::{KeyInfo, KeyStore};
 
 /// Size figures for `/metrics` and the benchmarks.
 #[derive(Debug, Clone, Default)]
@@ -44,36 +37,13 @@ pub struct StoreStats {
     pub index_bytes: u64,
 }
 
-/// The storage interface the ingest and the API use. Blocking; the API calls it from
-/// `spawn_blocking`. Implementations are internally synchronised.
-pub trait Store: Send + Sync {
+/// One database behind the ingest and the API: the product index, the event log and the API
+/// keys, plus what spans them. Blocking; the API calls it from `spawn_blocking`.
+/// Implementations are internally synchronised. Code that needs only one part should take
+/// that trait (`&dyn EventLog`, ...).
+pub trait Store: ProductIndex + EventLog + KeyStore + Send + Sync {
     fn kind(&self) -> &'static str;
-    /// The model contract of the catalogue's vectors (`None` until the first product).
-    fn contract(&self) -> CatResult<Option<ModelContract>>;
-    /// Sets the contract of an empty catalogue or checks that it is `contract`.
-    fn ensure_contract(&self, contract: &ModelContract) -> CatResult<()>;
-    fn get(&self, id: &str) -> CatResult<Option<StoredProduct>>;
-    /// Inserts or replaces a product and its vector in one transaction.
-    fn upsert(&self, product: &Product, content_hash: &str, vector: &[f32]) -> CatResult<Upserted>;
-    /// Replaces the fields of a product whose image did not change (keeps its vector).
-    fn update_fields(&self, product: &Product) -> CatResult<()>;
-    fn delete(&self, id: &str) -> CatResult<bool>;
-    fn ids(&self) -> CatResult<Vec<String>>;
-    /// Nearest products by cosine similarity, best first.
-    fn search(
-        &self,
-        query: &[f32],
-        k: usize,
-        category: Option<&str>,
-        filters: &SearchFilters,
-    ) -> CatResult<Vec<(Product, f32)>>;
-    fn record_event(&self, event: &Event, key_name: &str) -> CatResult<()>;
-    fn create_key(&self, name: &str, key_hash: &str, admin: bool) -> CatResult<()>;
-    fn find_key(&self, key_hash: &str) -> CatResult<Option<KeyInfo>>;
     fn stats(&self) -> CatResult<StoreStats>;
-    /// Persists derived state (the embedded ANN index). Called at the end of an ingest, on
-    /// shutdown and periodically by the server.
-    fn flush(&self) -> CatResult<()>;
 }
 
 /// How to open a store.

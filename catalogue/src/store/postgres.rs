@@ -8,9 +8,13 @@ use std::sync::Mutex;
 use pgvector::Vector;
 use postgres::{Client, NoTls};
 use shoplook_core::ModelContract;
-use shoplook_core::wire::{Event, EventType, Product, SearchFilters};
+use shoplook_core::wire::{Event, Product, SearchFilters};
 
-use super::{KeyInfo, Store, StoreStats, StoredProduct, Upserted};
+use super::events::{parse_event_type, sql_int};
+use super::{
+    EventLog, KeyInfo, KeyStore, LoggedEvent, ProductIndex, Store, StoreStats, StoredProduct,
+    Upserted,
+};
 use crate::error::{CatError, CatResult};
 
 const SCHEMA: &str = "
@@ -25,6 +29,9 @@ CREATE TABLE IF NOT EXISTS api_keys (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 ";
+
+/// Advisory lock held while an event is appended (see `record_event`).
+const EVENT_LOG_LOCK: i64 = 7265824;
 
 /// HNSW search breadth (pgvector's `hnsw.ef_search`).
 fn ef_search() -> usize {
@@ -196,11 +203,7 @@ const UPSERT: &str =
         content_hash=excluded.content_hash, embedding=excluded.embedding, updated_at=now()
     RETURNING (xmax = 0) AS inserted";
 
-impl Store for PgStore {
-    fn kind(&self) -> &'static str {
-        "postgres"
-    }
-
+impl ProductIndex for PgStore {
     fn contract(&self) -> CatResult<Option<ModelContract>> {
         self.primary.with(|c| {
             let row = c.query_opt(
@@ -368,21 +371,57 @@ impl Store for PgStore {
         Ok(out)
     }
 
+    fn flush(&self) -> CatResult<()> {
+        Ok(())
+    }
+}
+
+impl EventLog for PgStore {
     fn record_event(&self, e: &Event, key_name: &str) -> CatResult<()> {
-        let kind = match e.kind {
-            EventType::Impression => "impression",
-            EventType::Click => "click",
-            EventType::Purchase => "purchase",
-        };
         self.primary.with(|c| {
-            c.execute(
+            // `n` (bigserial) is taken at insert time but becomes visible at commit: two
+            // concurrent inserts could commit out of `n` order, and a reader following the
+            // cursor would skip the smaller one for good. One insert at a time (the lock is
+            // released after the commit is visible) keeps `n` order = commit order.
+            let mut tx = c.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&EVENT_LOG_LOCK])?;
+            tx.execute(
                 "INSERT INTO events (type, product_id, query_id, key_name) VALUES ($1,$2,$3,$4)",
-                &[&kind, &e.product_id, &e.query_id, &key_name],
+                &[&e.kind.as_str(), &e.product_id, &e.query_id, &key_name],
             )?;
+            tx.commit()?;
             Ok(())
         })
     }
 
+    fn events_since(&self, after: u64, limit: usize) -> CatResult<Vec<LoggedEvent>> {
+        // From the primary: a replica may lag, and readers of the log want every event.
+        let rows = self.primary.with(|c| {
+            Ok(c.query(
+                "SELECT n, floor(extract(epoch FROM ts))::bigint AS at, type, product_id, query_id,
+                        key_name
+                 FROM events WHERE n > $1 ORDER BY n LIMIT $2",
+                &[&sql_int(after), &sql_int(limit)],
+            )?)
+        })?;
+        rows.iter()
+            .map(|r| {
+                Ok(LoggedEvent {
+                    seq: r.get::<_, i64>("n") as u64,
+                    at: r.get("at"),
+                    key_name: r.get("key_name"),
+                    event: Event {
+                        kind: parse_event_type(r.get("type"))?,
+                        product_id: r.get("product_id"),
+                        query_id: r.get("query_id"),
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+impl KeyStore for PgStore {
     fn create_key(&self, name: &str, key_hash: &str, admin: bool) -> CatResult<()> {
         self.primary.with(|c| {
             c.execute(
@@ -404,6 +443,12 @@ impl Store for PgStore {
                 admin: r.get(1),
             }))
         })
+    }
+}
+
+impl Store for PgStore {
+    fn kind(&self) -> &'static str {
+        "postgres"
     }
 
     fn stats(&self) -> CatResult<StoreStats> {
@@ -427,9 +472,5 @@ impl Store for PgStore {
                 index_bytes,
             })
         })
-    }
-
-    fn flush(&self) -> CatResult<()> {
-        Ok(())
     }
 }

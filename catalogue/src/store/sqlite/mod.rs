@@ -1,0 +1,397 @@
+//! The embedded store: one data directory, no server.
+//!
+//! - `catalogue.db` (SQLite, WAL): products with their vectors, events, API keys. The source
+//!   of truth. Every product write is one transaction that also bumps a generation counter
+//!   (`meta.gen`) and stamps the row (or a tombstone, for a delete) with it.
+//! - `index-<gen>.usearch`: the HNSW index (usearch), derived from the rows. It is saved with
+//!   the generation it reflects; on open the newest file is loaded and the rows changed since
+//!   its generation are applied (or the whole index is rebuilt when there is no usable file).
+//!   So a `kill -9` at any point loses nothing that was committed, and the index never serves
+//!   a product whose row is gone for longer than the catch-up (at most 1 s for writes by
+//!   another process; immediately for writes by this one).
+//!
+//! One writer process at a time is expected (an ingest, or a server taking `PUT`s); a server
+//! notices another process's writes within a second.
+//!
+//! Files: `schema.rs` (SQL, connections, row mapping), `ann.rs` (the usearch index),
+//! `catch_up.rs` (index <- rows).
+
+mod ann;
+mod catch_up;
+mod schema;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
+use std::time::Instant;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use shoplook_core::ModelContract;
+use shoplook_core::wire::{Event, Product, SearchFilters};
+use usearch::ScalarKind;
+
+use ann::{Ann, IndexSlots, index_threads, parse_quantization};
+pub use ann::{DEFAULT_QUANTIZATION, HnswParams};
+use schema::{PRODUCT_COLS, SCHEMA, blob_to_vec, open_conn, row_product};
+
+use super::events::{parse_event_type, sql_int};
+use super::{
+    EventLog, KeyInfo, KeyStore, LoggedEvent, ProductIndex, Store, StoreStats, StoredProduct,
+    Upserted,
+};
+use crate::error::{CatError, CatResult};
+
+pub struct SqliteStore {
+    dir: PathBuf,
+    write: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    ann: RwLock<Ann>,
+    quantization: ScalarKind,
+    /// Queues searches for one of the index's per-thread contexts.
+    slots: IndexSlots,
+    params: HnswParams,
+}
+
+impl SqliteStore {
+    pub fn open(dir: &Path, quantization: &str) -> CatResult<Self> {
+        Self::open_with(dir, quantization, HnswParams::default())
+    }
+
+    pub fn open_with(dir: &Path, quantization: &str, params: HnswParams) -> CatResult<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CatError::Io(format!("cannot create {}: {e}", dir.display())))?;
+        let db = dir.join("catalogue.db");
+        let conn = open_conn(&db)?;
+        conn.execute_batch(SCHEMA)?;
+        // A catalogue keeps the quantisation it was created with.
+        let stored_q: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key='quantization'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let q = match stored_q {
+            Some(q) => q,
+            None => {
+                parse_quantization(quantization)?;
+                conn.execute(
+                    "INSERT INTO meta VALUES ('quantization', ?1)",
+                    [quantization],
+                )?;
+                quantization.to_string()
+            }
+        };
+        let store = SqliteStore {
+            dir: dir.to_path_buf(),
+            write: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            ann: RwLock::new(Ann {
+                index: None,
+                meta: HashMap::new(),
+                generation: 0,
+                saved_gen: -1,
+                checked: Instant::now(),
+            }),
+            quantization: parse_quantization(&q)?,
+            params,
+            slots: IndexSlots::new(index_threads()),
+        };
+        store.load_index()?;
+        Ok(store)
+    }
+
+    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> CatResult<T>) -> CatResult<T> {
+        let conn = self.readers.lock().unwrap().pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => open_conn(&self.dir.join("catalogue.db"))?,
+        };
+        let out = f(&conn);
+        let mut pool = self.readers.lock().unwrap();
+        if pool.len() < 16 {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Many products in one transaction (bulk loads; the benchmarks).
+    pub fn upsert_batch(&self, items: &[(Product, String, Vec<f32>)]) -> CatResult<()> {
+        {
+            let mut conn = self.write.lock().unwrap();
+            let tx = conn.transaction()?;
+            for (p, h, v) in items {
+                schema::upsert_tx(&tx, p, h, v)?;
+            }
+            tx.commit()?;
+        }
+        let mut ann = self.ann.write().unwrap();
+        self.catch_up_locked(&mut ann, true)
+    }
+}
+
+impl ProductIndex for SqliteStore {
+    fn contract(&self) -> CatResult<Option<ModelContract>> {
+        let conn = self.write.lock().unwrap();
+        let v: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key='contract'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        v.map(|s| serde_json::from_str(&s).map_err(CatError::store))
+            .transpose()
+    }
+
+    fn ensure_contract(&self, contract: &ModelContract) -> CatResult<()> {
+        match self.contract()? {
+            Some(c) if &c == contract => Ok(()),
+            Some(c) => Err(CatError::Contract(format!(
+                "this catalogue holds {c} vectors ({} dims); refusing {contract} ({} dims)",
+                c.dim, contract.dim
+            ))),
+            None => {
+                let conn = self.write.lock().unwrap();
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('contract', ?1)",
+                    [serde_json::to_string(contract).unwrap()],
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    fn get(&self, id: &str) -> CatResult<Option<StoredProduct>> {
+        self.with_reader(|conn| {
+            Ok(conn
+                .query_row(
+                    &format!("SELECT {PRODUCT_COLS}, content_hash FROM products WHERE id = ?1"),
+                    [id],
+                    |r| {
+                        Ok(StoredProduct {
+                            product: row_product(r, 0)?,
+                            content_hash: r.get(9)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+    }
+
+    fn upsert(&self, product: &Product, content_hash: &str, vector: &[f32]) -> CatResult<Upserted> {
+        let done = {
+            let mut conn = self.write.lock().unwrap();
+            let tx = conn.transaction()?;
+            let done = schema::upsert_tx(&tx, product, content_hash, vector)?;
+            tx.commit()?;
+            done
+        };
+        self.catch_up()?;
+        Ok(done)
+    }
+
+    fn update_fields(&self, p: &Product) -> CatResult<()> {
+        {
+            let mut conn = self.write.lock().unwrap();
+            let tx = conn.transaction()?;
+            let generation = schema::bump_gen(&tx)?;
+            let n = tx.execute(
+                "UPDATE products SET title=?2, brand=?3, price=?4, currency=?5, category=?6,
+                     image=?7, url=?8, in_stock=?9, seq=?10, updated_at=?11 WHERE id=?1",
+                params![
+                    p.id,
+                    p.title,
+                    p.brand,
+                    p.price,
+                    p.currency,
+                    p.category,
+                    p.image,
+                    p.url,
+                    p.in_stock as i64,
+                    generation,
+                    crate::now_s()
+                ],
+            )?;
+            if n == 0 {
+                return Err(CatError::NotFound(p.id.clone()));
+            }
+            tx.commit()?;
+        }
+        self.catch_up()
+    }
+
+    fn delete(&self, id: &str) -> CatResult<bool> {
+        let found = {
+            let mut conn = self.write.lock().unwrap();
+            let tx = conn.transaction()?;
+            let key: Option<i64> = tx
+                .query_row("SELECT key FROM products WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?;
+            if let Some(key) = key {
+                let generation = schema::bump_gen(&tx)?;
+                tx.execute("DELETE FROM products WHERE key = ?1", [key])?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO tombstones VALUES (?1, ?2)",
+                    [key, generation],
+                )?;
+                tx.commit()?;
+            }
+            key.is_some()
+        };
+        if found {
+            self.catch_up()?;
+        }
+        Ok(found)
+    }
+
+    fn ids(&self) -> CatResult<Vec<String>> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare("SELECT id FROM products ORDER BY id")?;
+            Ok(stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?)
+        })
+    }
+
+    fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        category: Option<&str>,
+        f: &SearchFilters,
+    ) -> CatResult<Vec<(Product, f32)>> {
+        self.maybe_catch_up()?;
+        // Candidates from the index (filtered inside its traversal), then the rows.
+        let hits = self.candidates(query, k, category, f)?;
+        if hits.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The rows, with their exact vectors: the score is the exact cosine similarity
+        // (the index may hold quantised vectors).
+        let mut out: Vec<(Product, f32)> = self.with_reader(|conn| {
+            let placeholders = vec!["?"; hits.len()].join(",");
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT embedding, {PRODUCT_COLS} FROM products WHERE key IN ({placeholders})"
+            ))?;
+            let keys: Vec<i64> = hits.iter().map(|&key| key as i64).collect();
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(keys), |r| {
+                    let v = blob_to_vec(&r.get::<_, Vec<u8>>(0)?);
+                    Ok((row_product(r, 1)?, shoplook_core::embed::dot(&v, query)))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })?;
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        out.truncate(k);
+        Ok(out)
+    }
+
+    fn flush(&self) -> CatResult<()> {
+        self.catch_up()?;
+        self.save_index()
+    }
+}
+
+impl EventLog for SqliteStore {
+    fn record_event(&self, e: &Event, key_name: &str) -> CatResult<()> {
+        let conn = self.write.lock().unwrap();
+        conn.execute(
+            "INSERT INTO events (ts, type, product_id, query_id, key_name) VALUES (?1,?2,?3,?4,?5)",
+            params![
+                crate::now_s(),
+                e.kind.as_str(),
+                e.product_id,
+                e.query_id,
+                key_name
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn events_since(&self, after: u64, limit: usize) -> CatResult<Vec<LoggedEvent>> {
+        // `n` is the rowid; events are never deleted and one writer at a time appends, so it
+        // only grows, in commit order.
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT n, ts, type, product_id, query_id, key_name FROM events
+                 WHERE n > ?1 ORDER BY n LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![sql_int(after), sql_int(limit)], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, at, kind, product_id, query_id, key_name) = row?;
+                out.push(LoggedEvent {
+                    seq: seq as u64,
+                    at,
+                    key_name,
+                    event: Event {
+                        kind: parse_event_type(&kind)?,
+                        product_id,
+                        query_id,
+                    },
+                });
+            }
+            Ok(out)
+        })
+    }
+}
+
+impl KeyStore for SqliteStore {
+    fn create_key(&self, name: &str, key_hash: &str, admin: bool) -> CatResult<()> {
+        let conn = self.write.lock().unwrap();
+        conn.execute(
+            "INSERT INTO api_keys VALUES (?1, ?2, ?3, ?4)",
+            params![key_hash, name, admin as i64, crate::now_s()],
+        )?;
+        Ok(())
+    }
+
+    fn find_key(&self, key_hash: &str) -> CatResult<Option<KeyInfo>> {
+        self.with_reader(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT name, admin FROM api_keys WHERE hash = ?1",
+                    [key_hash],
+                    |r| {
+                        Ok(KeyInfo {
+                            name: r.get(0)?,
+                            admin: r.get::<_, i64>(1)? != 0,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+    }
+}
+
+impl Store for SqliteStore {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn stats(&self) -> CatResult<StoreStats> {
+        let (products, events) = self.with_reader(|conn| {
+            let p: i64 = conn.query_row("SELECT count(*) FROM products", [], |r| r.get(0))?;
+            let e: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+            Ok((p as u64, e as u64))
+        })?;
+        let ann = self.ann.read().unwrap();
+        let (index_size, index_bytes) = ann
+            .index
+            .as_ref()
+            .map_or((0, 0), |i| (i.size() as u64, i.memory_usage() as u64));
+        Ok(StoreStats {
+            products,
+            events,
+            index_size,
+            index_bytes,
+        })
+    }
+}
