@@ -78,8 +78,17 @@ impl PgDatabase {
         let (base, _) = server.rsplit_once('/').expect("URL with a database name");
         let name = format!("conf_{}", shoplook_catalogue::random_hex(6));
         let admin = PgStore::open(&server, None).expect("the test PostgreSQL answers");
+        // A UTF-8 locale, as production servers have (the test server's default is C): under
+        // it `lower()` folds non-ASCII letters too, which `passes` does not.
         admin
-            .execute(&format!("CREATE DATABASE {name}"))
+            .execute(&format!(
+                "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' \
+                 LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8'"
+            ))
+            .or_else(|e| {
+                eprintln!("no builtin C.UTF-8 locale (PostgreSQL < 17?): {e}; default locale");
+                admin.execute(&format!("CREATE DATABASE {name}"))
+            })
             .expect("create a test database");
         let url = format!("{base}/{name}");
         Some(PgDatabase { server, name, url })

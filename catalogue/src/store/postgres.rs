@@ -152,7 +152,11 @@ impl PgStore {
                  END $$;
                  CREATE INDEX IF NOT EXISTS products_embedding_hnsw ON products
                     USING hnsw (embedding vector_ip_ops) WITH (m = 16, ef_construction = 128);
-                 CREATE INDEX IF NOT EXISTS products_category ON products (lower(category));"
+                 -- Filters ignore ASCII case only (store::passes), whatever the database's
+                 -- locale: lower() under COLLATE \"C\" folds A-Z alone.
+                 DROP INDEX IF EXISTS products_category;
+                 CREATE INDEX IF NOT EXISTS products_category_ascii
+                    ON products (lower(category COLLATE \"C\"));"
             ))?;
             tx.commit()?;
             Ok(())
@@ -338,10 +342,12 @@ impl ProductIndex for PgStore {
             Ok(c.query(
                 &format!(
                     "SELECT {PRODUCT_COLS}, -(embedding <#> $1) AS score FROM products
-                     WHERE ($2::text IS NULL OR lower(category) = lower($2))
+                     WHERE ($2::text IS NULL
+                              OR lower(category COLLATE \"C\") = lower($2::text COLLATE \"C\"))
                        AND ($3::float8 IS NULL OR price <= $3)
                        AND ($4::float8 IS NULL OR price >= $4)
-                       AND ($5::text IS NULL OR lower(brand) = lower($5))
+                       AND ($5::text IS NULL
+                            OR lower(brand COLLATE \"C\") = lower($5::text COLLATE \"C\"))
                        AND ($6::bool IS NOT TRUE OR in_stock)
                      ORDER BY embedding <#> $1 LIMIT $7"
                 ),

@@ -43,6 +43,9 @@ fn env_usize(name: &str) -> Option<usize> {
     std::env::var(name).ok()?.parse().ok()
 }
 
+/// The filter fields of a product, for filtering inside the HNSW traversal. Category and
+/// brand are ASCII-lowercased: [`passes`](crate::store::passes) compares them ignoring ASCII
+/// case only, as PostgreSQL's `lower()` does under the C locale.
 pub(super) struct FilterMeta {
     pub(super) category: Box<str>,
     pub(super) brand: Box<str>,
@@ -213,8 +216,8 @@ impl SqliteStore {
                 meta.insert(
                     r.get::<_, i64>(0)? as u64,
                     FilterMeta {
-                        category: r.get::<_, String>(1)?.to_lowercase().into(),
-                        brand: r.get::<_, String>(2)?.to_lowercase().into(),
+                        category: r.get::<_, String>(1)?.to_ascii_lowercase().into(),
+                        brand: r.get::<_, String>(2)?.to_ascii_lowercase().into(),
                         price: r.get(3)?,
                         in_stock: r.get::<_, i64>(4)? != 0,
                     },
@@ -263,8 +266,8 @@ impl SqliteStore {
         };
         let binary_query = (self.quantization == ScalarKind::B1).then(|| sign_bits(query));
         let unfiltered = category.is_none() && f.is_empty();
-        let cat = category.map(str::to_lowercase);
-        let brand = f.brand.as_deref().map(str::to_lowercase);
+        let cat = category.map(str::to_ascii_lowercase);
+        let brand = f.brand.as_deref().map(str::to_ascii_lowercase);
         let keep = |key: u64| {
             ann.meta.get(&key).is_some_and(|m| {
                 cat.as_deref().is_none_or(|c| *m.category == *c)

@@ -27,8 +27,8 @@ impl SqliteStore {
                     Ok((
                         r.get::<_, i64>(0)? as u64,
                         FilterMeta {
-                            category: r.get::<_, String>(1)?.to_lowercase().into(),
-                            brand: r.get::<_, String>(2)?.to_lowercase().into(),
+                            category: r.get::<_, String>(1)?.to_ascii_lowercase().into(),
+                            brand: r.get::<_, String>(2)?.to_ascii_lowercase().into(),
                             price: r.get(3)?,
                             in_stock: r.get::<_, i64>(4)? != 0,
                         },
