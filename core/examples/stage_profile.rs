@@ -1,5 +1,6 @@
 //! Breaks the pipeline into its parts and times each (resize vs inference), to see where time goes.
 //! `cargo run --release -p shoplook-core --example stage_profile -- PHOTO`
+use std::path::PathBuf;
 use std::time::Instant;
 
 use shoplook_core::preprocess::{fill_input, input_tensor, resize_rgb};
@@ -8,7 +9,7 @@ use shoplook_core::{AnalyzeOptions, Engine};
 fn main() {
     let path = std::env::args().nth(1).expect("usage: stage_profile PHOTO");
     let bytes = std::fs::read(path).unwrap();
-    let engine = Engine::from_dir(Engine::default_model_dir()).unwrap();
+    let engine = Engine::from_dir(models_dir()).unwrap();
     let photo = engine.decode(&bytes).unwrap();
     let t = Instant::now();
     for _ in 0..20 {
@@ -23,8 +24,7 @@ fn main() {
     let t = Instant::now();
     for _ in 0..20 {
         let spec = &shoplook_core::manifest::ModelManifest::from_json(
-            &std::fs::read(Engine::default_model_dir().join("efficientnet_lite0_feat.json"))
-                .unwrap(),
+            &std::fs::read(models_dir().join("efficientnet_lite0_feat.json")).unwrap(),
         )
         .unwrap()
         .input;
@@ -54,4 +54,11 @@ fn main() {
         engine.embed_region_of(&photo, region).unwrap();
     }
     println!("one embedding: {:.2} ms", t.elapsed().as_secs_f64() * 50.0);
+}
+
+/// `$SHOPLOOK_MODELS`, else `models/` of this checkout.
+fn models_dir() -> PathBuf {
+    std::env::var_os("SHOPLOOK_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"))
 }

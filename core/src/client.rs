@@ -5,7 +5,7 @@
 //! use shoplook_core::client::CatalogueClient;
 //! use shoplook_core::wire::{EventType, SearchFilters};
 //! # fn main() -> shoplook_core::Result<()> {
-//! let engine = Engine::from_dir(Engine::default_model_dir())?;
+//! let engine = Engine::from_dir("models")?; // wherever the app keeps its models
 //! let analysis = engine.analyze(&std::fs::read("street.jpg").unwrap(), &AnalyzeOptions::default())?;
 //! let client = CatalogueClient::new("http://127.0.0.1:8787", "slk_...")?;
 //! for item in &analysis.items {

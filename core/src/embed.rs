@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::geometry::Rect;
 use crate::manifest::{ModelKind, ModelManifest};
 use crate::model::{Plan, load_plan, output_slice};
+use crate::platform;
 use crate::preprocess::{fill_input, input_tensor, resize_region};
 
 /// Which model produced a vector. Vectors are only comparable under the same contract; the
@@ -113,7 +114,8 @@ impl Embedder {
 
     /// Embeds exactly the given rectangles (no added context), e.g. a user-drawn region or the
     /// whole image. Crops are spread over up to `threads` threads: tract runs one inference
-    /// per thread, so crop-level parallelism is what uses a phone's several cores.
+    /// per thread, so crop-level parallelism is what uses a phone's several cores. (On wasm the
+    /// crops run one after the other: see [`platform::parallel_map`].)
     pub fn embed_rects(
         &self,
         image: &RgbImage,
@@ -125,26 +127,20 @@ impl Embedder {
             return rects.iter().map(|r| self.embed_one(image, r)).collect();
         }
         let chunk = rects.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            let workers: Vec<_> = rects
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|r| self.embed_one(image, r))
-                            .collect::<Result<Vec<_>>>()
-                    })
-                })
-                .collect();
-            let mut all = Vec::with_capacity(rects.len());
-            for w in workers {
-                let part = w.join().map_err(|_| {
-                    Error::inference(&self.manifest.id, "embedding worker panicked")
-                })??;
-                all.extend(part);
-            }
-            Ok(all)
-        })
+        let parts: Vec<&[Rect]> = rects.chunks(chunk).collect();
+        let results = platform::parallel_map(parts, |part| {
+            part.iter()
+                .map(|r| self.embed_one(image, r))
+                .collect::<Result<Vec<_>>>()
+        });
+        let mut all = Vec::with_capacity(rects.len());
+        for part in results {
+            let part = part.ok_or_else(|| {
+                Error::inference(&self.manifest.id, "embedding worker panicked")
+            })??;
+            all.extend(part);
+        }
+        Ok(all)
     }
 
     fn embed_one(&self, image: &RgbImage, rect: &Rect) -> Result<Embedding> {

@@ -1,7 +1,7 @@
 //! The engine: models loaded once, then `analyze` any number of photos from any thread.
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+#[cfg(not(target_family = "wasm"))]
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::geometry::Rect;
 use crate::manifest::ModelManifest;
 use crate::photo::{self, DecodeLimits, Photo};
+use crate::platform::{Instant, elapsed_ms as ms};
 
 /// A model as bytes: its manifest JSON and its ONNX file (apps load these from assets).
 #[derive(Debug, Clone)]
@@ -20,7 +21,8 @@ pub struct ModelFiles {
 }
 
 impl ModelFiles {
-    /// Reads `<dir>/<name>.json` and the ONNX file it names.
+    /// Reads `<dir>/<name>.json` and the ONNX file it names (not on wasm: no file system).
+    #[cfg(not(target_family = "wasm"))]
     pub fn from_dir(dir: &Path, name: &str) -> Result<Self> {
         let manifest_path = dir.join(format!("{name}.json"));
         let manifest_json = read(&manifest_path)?;
@@ -33,6 +35,7 @@ impl ModelFiles {
     }
 }
 
+#[cfg(not(target_family = "wasm"))]
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::ModelIo {
         path: path.display().to_string(),
@@ -54,9 +57,7 @@ pub struct EngineConfig {
 
 /// Up to 4 threads: phones have 2-4 fast cores, and more threads than crops buys nothing.
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4)
+    crate::platform::available_threads().min(4)
 }
 
 /// The detector shipped on by default.
@@ -154,12 +155,16 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Loads the default models from `dir`.
+    /// Loads the default models from `dir` (not on wasm: no file system; use
+    /// [`Engine::from_files`]). Where the model directory is (app assets, a download cache, a
+    /// checkout's `models/`) is the caller's business.
+    #[cfg(not(target_family = "wasm"))]
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
         Self::from_dir_with(dir, &EngineConfig::default())
     }
 
-    /// Loads the models named in `config` from `dir`.
+    /// Loads the models named in `config` from `dir` (not on wasm).
+    #[cfg(not(target_family = "wasm"))]
     pub fn from_dir_with(dir: impl AsRef<Path>, config: &EngineConfig) -> Result<Self> {
         let dir = dir.as_ref();
         let detectors = config
@@ -206,14 +211,6 @@ impl Engine {
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
-    }
-
-    /// The model directory of a source checkout or install: `$SHOPLOOK_MODELS` if set, else
-    /// `models/` at the workspace root.
-    pub fn default_model_dir() -> PathBuf {
-        std::env::var_os("SHOPLOOK_MODELS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models"))
     }
 
     /// The embedding contract of this engine's vectors.
@@ -354,10 +351,6 @@ impl Engine {
             .embed_rects(&photo.image, &[Rect::new(0.0, 0.0, w as f32, h as f32)], 1)?
             .remove(0))
     }
-}
-
-fn ms(since: Instant) -> f64 {
-    since.elapsed().as_secs_f64() * 1000.0
 }
 
 #[cfg(test)]

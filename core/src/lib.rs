@@ -17,6 +17,7 @@ pub mod geometry;
 pub mod manifest;
 mod model;
 pub mod photo;
+pub mod platform;
 pub mod preprocess;
 pub mod wire;
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{engine, photo};
+use common::{engine, models_dir, photo};
 use image::{GrayImage, ImageBuffer, ImageFormat, Luma, Rgb, Rgba, RgbaImage};
 use shoplook_core::{AnalyzeOptions, DecodeLimits, Engine, EngineConfig, Error, ModelFiles, Rect};
 
@@ -164,10 +164,6 @@ fn invalid_min_score_is_an_error_not_a_panic() {
 }
 
 // --- Model files ---
-
-fn models_dir() -> std::path::PathBuf {
-    Engine::default_model_dir()
-}
 
 #[test]
 fn missing_model_directory_is_a_model_io_error() {

@@ -1,12 +1,13 @@
 //! The shipped models match their manifests and the NOTICE.
 
+mod common;
+
 use sha2::{Digest, Sha256};
-use shoplook_core::Engine;
 use shoplook_core::manifest::ModelManifest;
 
 #[test]
 fn every_shipped_model_matches_its_manifest_sha256_and_is_in_the_notice() {
-    let dir = Engine::default_model_dir();
+    let dir = common::models_dir();
     let notice = std::fs::read_to_string(dir.join("NOTICE.md")).unwrap();
     let mut count = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {

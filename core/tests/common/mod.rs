@@ -22,10 +22,16 @@ pub fn photo(name: &str) -> Vec<u8> {
     panic!("test photo {name} not found: run scripts/fetch-photos.sh first");
 }
 
+/// The shipped models: `$SHOPLOOK_MODELS` if set, else `models/` of this checkout.
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("SHOPLOOK_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("models"))
+}
+
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| Engine::from_dir(Engine::default_model_dir()).expect("shipped models load"))
+    ENGINE.get_or_init(|| Engine::from_dir(models_dir()).expect("shipped models load"))
 }
 
 pub fn analyze(name: &str) -> Analysis {
