@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::{Detection, Detector, nms};
+use crate::detect::{self, Detection, Detector, nms};
 use crate::embed::{Embedder, Embedding, ModelContract};
 use crate::error::{Error, Result};
 use crate::geometry::Rect;
@@ -148,7 +148,7 @@ pub struct Analysis {
 
 /// Loaded models. `Send + Sync`: load once, share (e.g. in an `Arc`) and call from any thread.
 pub struct Engine {
-    detectors: Vec<Detector>,
+    detectors: Vec<Box<dyn Detector>>,
     embedder: Embedder,
     limits: DecodeLimits,
     threads: usize,
@@ -193,7 +193,7 @@ impl Engine {
         }
         let detectors = detectors
             .iter()
-            .map(|f| Detector::load(ModelManifest::from_json(&f.manifest_json)?, &f.onnx))
+            .map(|f| detect::load(ModelManifest::from_json(&f.manifest_json)?, &f.onnx))
             .collect::<Result<Vec<_>>>()?;
         let embedder = Embedder::load(
             ModelManifest::from_json(&embedder.manifest_json)?,

@@ -1,8 +1,86 @@
 //! SSD decoding (TF Object Detection API models such as SSD-MobileNetV2): anchor generation
 //! and box-code decoding. Scores are sigmoid logits with class 0 as background.
 
+use image::RgbImage;
+
+use super::{Candidate, Detection, Detector, Head, wrong_decoder};
+use crate::error::{Error, Result};
 use crate::geometry::Rect;
-use crate::manifest::SsdAnchorSpec;
+use crate::manifest::{DecoderSpec, ModelManifest, SsdAnchorSpec};
+
+/// An SSD detector: box codes against generated anchors, sigmoid class logits.
+pub struct SsdDetector {
+    head: Head,
+    anchors: Vec<Anchor>,
+    box_scales: [f32; 4],
+}
+
+impl SsdDetector {
+    /// Loads a detector whose manifest has an `ssd` decoder; checks the anchor count and the
+    /// output shapes against the manifest.
+    pub fn load(manifest: ModelManifest, onnx: &[u8]) -> Result<Self> {
+        let Some(DecoderSpec::Ssd {
+            boxes_output,
+            scores_output,
+            anchors,
+            box_scales,
+            nms_iou,
+        }) = manifest.decoder.clone()
+        else {
+            return Err(wrong_decoder(&manifest, "ssd"));
+        };
+        let head = Head::load(manifest, onnx, &[&boxes_output, &scores_output], nms_iou)?;
+        let generated = generate_anchors(&anchors, head.input().width, head.input().height);
+        let n = generated.len();
+        if n != anchors.count {
+            return Err(Error::model_invalid(
+                head.id(),
+                format!(
+                    "anchor generator gives {n}, manifest says {}",
+                    anchors.count
+                ),
+            ));
+        }
+        head.expect_shape(0, &[1, n, 4])?;
+        head.expect_shape(1, &[1, n, head.num_classes()])?;
+        Ok(SsdDetector {
+            head,
+            anchors: generated,
+            box_scales,
+        })
+    }
+}
+
+impl Detector for SsdDetector {
+    fn manifest(&self) -> &ModelManifest {
+        &self.head.manifest
+    }
+
+    fn detect(&self, image: &RgbImage, min_score: f32, max_items: usize) -> Result<Vec<Detection>> {
+        self.head.detect(image, max_items, |outputs, img_w, img_h| {
+            let (codes, logits) = (outputs[0], outputs[1]);
+            let classes = self.head.num_classes();
+            // sigmoid(x) >= t  <=>  x >= logit(t): compare logits, no exp per score.
+            let min_logit = (min_score / (1.0 - min_score)).ln();
+            let mut candidates = Vec::new();
+            for (a, anchor) in self.anchors.iter().enumerate() {
+                let row = &logits[a * classes..(a + 1) * classes];
+                for (class, &logit) in row.iter().enumerate() {
+                    if logit < min_logit || !self.head.is_shoppable(class) {
+                        continue;
+                    }
+                    let code = &codes[a * 4..a * 4 + 4];
+                    candidates.push(Candidate {
+                        rect: decode_box(code, anchor, &self.box_scales, img_w, img_h),
+                        class,
+                        score: 1.0 / (1.0 + (-logit).exp()),
+                    });
+                }
+            }
+            candidates
+        })
+    }
+}
 
 /// One anchor in normalised [0, 1] image coordinates.
 #[derive(Debug, Clone, Copy, PartialEq)]
