@@ -4,8 +4,8 @@
 //! carry, every function calls core and maps its error. What this crate adds is only what the
 //! boundary needs:
 //! - panics are caught and returned as [`ShopLookError::Internal`] ([`error::guard`]);
-//! - `async` variants run the blocking work on a worker thread so that no UI thread waits,
-//!   and can be cancelled ([`task`]).
+//! - `async` variants run the blocking work on a small shared pool of worker threads so that no
+//!   UI thread waits, and can be cancelled ([`task`]).
 //!
 //! See `bindings/README.md` for how apps call it.
 
