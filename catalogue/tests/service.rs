@@ -147,6 +147,29 @@ fn ingest_then_lookup(backend: Backend) {
     assert_eq!(s, 200);
     assert_eq!(o["openapi"], "3.1.0");
     assert!(o["paths"]["/v1/search"].is_object());
+
+    // Every response names its request (the id the server's log lines carry): the client's
+    // x-request-id is echoed, else the server makes one.
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let r = agent
+        .get(&format!("{}/healthz", server.url))
+        .header("x-request-id", "trace-me-42")
+        .call()
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "trace-me-42");
+    let r = agent
+        .get(&format!("{}/no-such-route", server.url))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let made = r.headers()["x-request-id"].to_str().unwrap();
+    assert!(
+        made.len() == 16 && made.chars().all(|c| c.is_ascii_hexdigit()),
+        "{made}"
+    );
 }
 
 fn filters(backend: Backend) {
