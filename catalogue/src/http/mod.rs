@@ -140,12 +140,23 @@ async fn refuse_oversized_body(
     }
 }
 
-/// The axum app over a store: the areas merged, then the layers (outermost last).
+/// The axum app over a store, with today's search (similarity ranking, organic results).
 pub fn router(store: Arc<dyn Store>, contract: ModelContract, config: &ServeConfig) -> Router {
+    router_with(store, contract, config, Pipeline::default())
+}
+
+/// The axum app with a search pipeline of the caller's (another `Ranker` or `Blender`): the
+/// areas merged, then the layers (outermost last).
+pub fn router_with(
+    store: Arc<dyn Store>,
+    contract: ModelContract,
+    config: &ServeConfig,
+    pipeline: Pipeline,
+) -> Router {
     let state = Arc::new(AppState {
         store,
         contract,
-        pipeline: Pipeline::default(),
+        pipeline,
         keys: KeyCache::new(Duration::from_secs(5)),
         limiter: RateLimiter::new(config.rate_limit, config.burst),
         metrics: Metrics::default(),
