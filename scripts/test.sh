@@ -1,21 +1,122 @@
 #!/usr/bin/env bash
-# Runs every test of the project (the README's test command; .ci/run calls it):
-#   1. core + CLI: the on-device pipeline on real photos with the shipped models
-#   2. catalogue: the real service over HTTP, embedded store and a real PostgreSQL + pgvector
-#   3. bindings: generated Kotlin (JVM) and Swift (Linux) code against the real library
-set -euo pipefail
+# Runs every test of the project (the README's test command; .ci/run calls it).
+#
+#   toolchains  (background, network/disk bound) Kotlin -> Swift chroot; PostgreSQL + pgvector,
+#               test photos, the wasm32 target. Cached under /var/cache/shoplook-tools.
+#   build       ONE compile serves every suite: `cargo b` (release profile, whole workspace, all
+#               targets, the bindings' test hooks): tests, the FFI library, uniffi-bindgen and
+#               the `shoplook` binary. Nothing is compiled twice (see .cargo/config.toml).
+#   rust        `cargo t`: core + CLI on real photos and models, catalogue end to end and the
+#               store conformance suite on both stores (embedded; real PostgreSQL + pgvector),
+#               FFI unit tests
+#   wasm32      `cargo check` of core for wasm32-unknown-unknown (core stays platform-neutral)
+#   bindings    generated Kotlin (JVM) and Swift (Linux) against the library built above and a
+#               real catalogue server
+# At the end: the time of each stage, and a non-zero exit if any stage failed.
+#
+# SHOPLOOK_TEST_STAGES="rust wasm32 bindings" runs a subset (the build always runs).
+set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$(pwd -P)"
+STAGES="${SHOPLOOK_TEST_STAGES:-rust wasm32 bindings}"
+LOGS="$ROOT/target/test-logs"
+mkdir -p "$LOGS"
+PG_PORT="${SHOPLOOK_TEST_PG_PORT:-54331}"
+WASM_TARGET=wasm32-unknown-unknown
 
+T0=$(date +%s)
+declare -a TIMES=()
+FAILED=()
+now() { date +%s; }
 step() { printf '\n=== %s\n' "$*" >&2; }
+# record NAME START STATUS: one row of the closing table.
+record() {
+  local name="$1" start="$2" status="$3" end
+  end=$(now)
+  TIMES+=("$(printf '%-34s %5ds  %s' "$name" $((end - start)) "$status")")
+  [ "$status" = ok ] || FAILED+=("$name")
+}
+run_stage() { # run_stage NAME CMD...: foreground stage with its time
+  local name="$1" start
+  shift
+  step "$name"
+  start=$(now)
+  if "$@"; then record "$name" "$start" ok; else record "$name" "$start" FAILED; fi
+}
 
-step "test photos (bus.jpg, zidane.jpg are fetched from their package, not committed)"
-scripts/fetch-photos.sh
+# Background jobs write their log and, at the end, "status seconds" to a .done file.
+bg() { # bg NAME CMD...
+  local name="$1"
+  shift
+  (
+    s=$(now)
+    if "$@" >"$LOGS/$name.log" 2>&1; then st=ok; else st=FAILED; fi
+    echo "$st $(($(now) - s))" >"$LOGS/$name.done"
+  ) &
+}
+await() { # await NAME: waits for a background job, prints its log on failure, records it
+  local name="$1" st secs
+  while [ ! -f "$LOGS/$name.done" ]; do sleep 2; done
+  read -r st secs <"$LOGS/$name.done"
+  TIMES+=("$(printf '%-34s %5ds  %s (background)' "$name" "$secs" "$st")")
+  if [ "$st" != ok ]; then
+    FAILED+=("$name")
+    echo "--- $name failed; its log ($LOGS/$name.log):" >&2
+    tail -n 40 "$LOGS/$name.log" >&2
+    return 1
+  fi
+}
 
-step "core and CLI"
-cargo test -p shoplook-core -p shoplook-cli
+PG_STARTED=0
+finish() {
+  jobs -p | xargs -r kill 2>/dev/null
+  [ "$PG_STARTED" = 1 ] && scripts/stop-postgres.sh "$PG_PORT" >/dev/null 2>&1
+  printf '\n=== stage times (total %ds)\n' $(($(now) - T0))
+  printf '%s\n' "${TIMES[@]}"
+  if [ "${#FAILED[@]}" -gt 0 ]; then
+    echo "FAILED: ${FAILED[*]}"
+  fi
+}
+trap finish EXIT
 
-step "catalogue service (embedded store + PostgreSQL/pgvector)"
-scripts/test-catalogue.sh
+rm -f "$LOGS"/*.done
+# Toolchains and data in the background while the compiler has the CPUs. Kotlin and Swift run
+# one after the other: both may call apt-get.
+case " $STAGES " in *" bindings "*)
+  bg setup-kotlin-swift bash -c 'scripts/setup-kotlin.sh && scripts/setup-swift.sh' ;;
+esac
+bg setup-postgres-photos bash -c 'scripts/setup-postgres.sh && scripts/fetch-photos.sh'
+case " $STAGES " in *" wasm32 "*)
+  bg setup-wasm32 rustup target add "$WASM_TARGET" ;;
+esac
 
-step "bindings: generated Kotlin and Swift against the real library and a real server"
-scripts/test-bindings.sh
+run_stage "build (cargo b: one compile)" cargo b
+if [ "${#FAILED[@]}" -gt 0 ]; then exit 1; fi
+
+rust_tests() {
+  await setup-postgres-photos || return 1
+  local url
+  url="$(scripts/start-postgres.sh "$PG_PORT" | tail -n 1)" || return 1
+  PG_STARTED=1
+  echo "[test] PostgreSQL + pgvector at $url" >&2
+  SHOPLOOK_TEST_PG_URL="$url" cargo t
+}
+wasm32_check() {
+  await setup-wasm32 || return 1
+  cargo check -p shoplook-core --no-default-features --target "$WASM_TARGET"
+}
+bindings_tests() {
+  await setup-kotlin-swift || return 1
+  [ -f "$LOGS/setup-postgres-photos.done" ] || await setup-postgres-photos || return 1
+  SHOPLOOK_SKIP_BUILD=1 scripts/test-bindings.sh
+}
+
+for stage in $STAGES; do
+  case "$stage" in
+    rust) run_stage "rust: core, cli, catalogue, ffi" rust_tests ;;
+    wasm32) run_stage "wasm32: cargo check core" wasm32_check ;;
+    bindings) run_stage "bindings: kotlin + swift" bindings_tests ;;
+    *) echo "unknown stage $stage" >&2; FAILED+=("$stage") ;;
+  esac
+done
+[ "${#FAILED[@]}" -eq 0 ]
