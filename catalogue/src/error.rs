@@ -73,12 +73,6 @@ impl CatError {
 
 impl From<postgres::Error> for CatError {
     fn from(e: postgres::Error) -> Self {
-        // `store::postgres` recognises a search of a catalogue whose `products` table does not
-        // exist yet (an empty result) by matching `CatError::Store(m)` on the message. Until it
-        // matches `CatError::Postgres` by SQLSTATE, that one error keeps its old shape.
-        if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) {
-            return CatError::Store(format!("postgres: {}", postgres_detail(&e)));
-        }
         CatError::Postgres(e)
     }
 }

@@ -363,7 +363,10 @@ impl ProductIndex for PgStore {
             )?)
         });
         let rows = match rows {
-            Err(CatError::Store(e)) if e.contains("relation \"products\" does not exist") => {
+            // A catalogue whose products table does not exist yet has no results.
+            Err(CatError::Postgres(e))
+                if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) =>
+            {
                 return Ok(Vec::new());
             }
             r => r?,
