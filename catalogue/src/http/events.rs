@@ -24,9 +24,7 @@ async fn post_event(
     ApiKey(key): ApiKey,
     JsonBody(event): JsonBody<Event>,
 ) -> ApiResult<Response> {
-    if event.product_id.is_empty() || event.product_id.len() > 200 {
-        return Err(ApiError::bad("`product_id` must be 1..=200 characters"));
-    }
+    validate_event(&event)?;
     let st = state.clone();
     super::blocking(move || {
         if st.store.get(&event.product_id)?.is_none() {
@@ -39,4 +37,12 @@ async fn post_event(
     })
     .await?;
     Ok((StatusCode::CREATED, Json(json!({"stored": true}))).into_response())
+}
+
+/// Checks a `POST /v1/events` body beyond its JSON shape.
+pub fn validate_event(event: &Event) -> ApiResult<()> {
+    if event.product_id.is_empty() || event.product_id.len() > 200 {
+        return Err(ApiError::bad("`product_id` must be 1..=200 characters"));
+    }
+    Ok(())
 }

@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use shoplook_core::ModelContract;
+use shoplook_core::wire::Product;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -57,6 +59,28 @@ async fn put_products(
     _admin: AdminKey,
     JsonBody(value): JsonBody<Value>,
 ) -> ApiResult<Response> {
+    let batch = validate_batch(&state.contract, value)?;
+    let st = state.clone();
+    let (added, updated) = super::blocking(move || {
+        let (mut a, mut u) = (0, 0);
+        for (p, h, v) in &batch {
+            match st.store.upsert(p, h, v)? {
+                Upserted::Added => a += 1,
+                Upserted::Updated => u += 1,
+            }
+        }
+        Ok((a, u))
+    })
+    .await?;
+    Ok(Json(json!({"added": added, "updated": updated})).into_response())
+}
+
+/// Validates a whole `PUT /v1/products` body (an array of products, or `{"products":[...]}`)
+/// before anything is written: each product with its checked embedding and content hash.
+pub fn validate_batch(
+    contract: &ModelContract,
+    value: Value,
+) -> ApiResult<Vec<(Product, String, Vec<f32>)>> {
     let not_a_batch = || ApiError::bad("expected an array of products or {\"products\":[...]}");
     let items = match value {
         Value::Array(a) => a,
@@ -71,7 +95,6 @@ async fn put_products(
             "a batch holds 1..={MAX_BATCH} products"
         )));
     }
-    // Validate the whole batch before writing anything.
     let mut batch = Vec::with_capacity(items.len());
     for (i, mut item) in items.into_iter().enumerate() {
         let obj = item
@@ -87,7 +110,7 @@ async fn put_products(
             .remove("model")
             .and_then(|m| m.as_str().map(str::to_string))
             .ok_or_else(|| ApiError::bad(format!("product {i}: `model` is missing")))?;
-        crate::search::check_query(&state.contract, &model, &embedding)
+        crate::search::check_query(contract, &model, &embedding)
             .map_err(|e| ApiError::from(e).prefixed(&format!("product {i}: ")))?;
         let product = crate::feed::validate_value(item)
             .map_err(|e| ApiError::bad(format!("product {i}: {e}")))?;
@@ -95,17 +118,5 @@ async fn put_products(
         hashed.extend_from_slice(model.as_bytes());
         batch.push((product, crate::sha256_hex(&hashed), embedding));
     }
-    let st = state.clone();
-    let (added, updated) = super::blocking(move || {
-        let (mut a, mut u) = (0, 0);
-        for (p, h, v) in &batch {
-            match st.store.upsert(p, h, v)? {
-                Upserted::Added => a += 1,
-                Upserted::Updated => u += 1,
-            }
-        }
-        Ok((a, u))
-    })
-    .await?;
-    Ok(Json(json!({"added": added, "updated": updated})).into_response())
+    Ok(batch)
 }
