@@ -73,6 +73,34 @@ impl FromRequestParts<Arc<AppState>> for AdminKey {
     }
 }
 
+/// A path segment such as a product id, percent-decoded; one that is not UTF-8 is 400 in the
+/// API's shape (axum's own rejection is plain text).
+pub struct PathSegment(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathSegment {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|p| PathSegment(p.0))
+            .map_err(|e| ApiError::bad(format!("bad path: {}", e.body_text())))
+    }
+}
+
+/// A client-supplied string as quoted back in a message: at most 64 characters, so an error
+/// never echoes a huge input (`"aaa…" (10000 characters)`).
+pub fn quoted(s: &str) -> String {
+    const SHOWN: usize = 64;
+    let n = s.chars().count();
+    if n <= SHOWN {
+        format!("{s:?}")
+    } else {
+        let head: String = s.chars().take(SHOWN).collect();
+        format!("{:?} ({n} characters)", format!("{head}…"))
+    }
+}
+
 /// A JSON request body; malformed JSON, unknown fields and wrong types are 400 `bad_request`,
 /// a body over the limit is 413 `payload_too_large`.
 pub struct JsonBody<T>(pub T);
@@ -101,6 +129,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 mod tests {
     use super::*;
     use shoplook_core::wire::SearchRequest;
+
+    #[test]
+    fn quoted_inputs_are_capped() {
+        assert_eq!(quoted("abc"), "\"abc\"");
+        let long = "x".repeat(10_000);
+        let q = quoted(&long);
+        assert!(q.len() < 100, "{q}");
+        assert!(q.ends_with("(10000 characters)"), "{q}");
+    }
 
     #[test]
     fn bodies_fail_as_bad_requests_with_the_reason() {

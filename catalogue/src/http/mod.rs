@@ -13,6 +13,7 @@ pub mod extract;
 pub mod ops;
 pub mod products;
 pub mod search;
+pub mod server;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use shoplook_core::ModelContract;
@@ -32,6 +33,7 @@ use tracing::Level;
 
 pub use error::{ApiError, ApiResult, InternalCause};
 pub use ops::OPENAPI;
+pub use server::ConnLimits;
 
 use crate::error::CatError;
 use crate::keys::{KeyCache, RateLimiter};
@@ -48,6 +50,8 @@ pub struct ServeConfig {
     pub burst: f64,
     /// Largest request body in bytes.
     pub max_body: usize,
+    /// Connection caps and client timeouts (`server.rs`).
+    pub limits: ConnLimits,
 }
 
 impl Default for ServeConfig {
@@ -57,6 +61,7 @@ impl Default for ServeConfig {
             rate_limit: 100.0,
             burst: 200.0,
             max_body: 2 << 20,
+            limits: ConnLimits::default(),
         }
     }
 }
@@ -70,6 +75,7 @@ pub struct AppState {
     limiter: RateLimiter,
     metrics: Metrics,
     max_body: usize,
+    request_timeout: Duration,
 }
 
 /// Runs a blocking store call off the async workers.
@@ -140,6 +146,52 @@ async fn refuse_oversized_body(
     }
 }
 
+/// Longest request target (path and query) read; longer ones are 414 in the API's shape.
+/// (hyper itself refuses a target over 64 KiB with an empty 414 before the app sees it.)
+pub const MAX_URI: usize = 8 << 10;
+
+/// Refuses an over-long request target with 414 in the API's error shape.
+async fn refuse_long_uri(req: Request, next: Next) -> Response {
+    let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if len > MAX_URI {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("request target of {len} bytes is over the limit of {MAX_URI} bytes"),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// Gives a request `request_timeout` to send its body and be answered: past that the answer is
+/// 408 and, the body being unread, hyper closes the connection. A client sending its body a
+/// byte at a time holds a connection no longer than this.
+async fn request_deadline(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let limit = state.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            let mut resp = ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "the request was not received and answered within {} s",
+                    limit.as_secs_f64()
+                ),
+            )
+            .into_response();
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        }
+    }
+}
+
 /// The axum app over a store, with today's search (similarity ranking, organic results).
 pub fn router(store: Arc<dyn Store>, contract: ModelContract, config: &ServeConfig) -> Router {
     router_with(store, contract, config, Pipeline::default())
@@ -161,6 +213,7 @@ pub fn router_with(
         limiter: RateLimiter::new(config.rate_limit, config.burst),
         metrics: Metrics::default(),
         max_body: config.max_body,
+        request_timeout: config.limits.request_timeout,
     });
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request| {
@@ -181,10 +234,16 @@ pub fn router_with(
         .merge(events::routes())
         .merge(ops::routes())
         .fallback(ops::not_found)
+        .method_not_allowed_fallback(ops::method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_deadline,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_oversized_body,
         ))
+        .layer(middleware::from_fn(refuse_long_uri))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(DefaultBodyLimit::max(config.max_body))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -205,12 +264,10 @@ pub async fn serve(
         .map_err(|e| CatError::os_at(format!("cannot listen on {}", config.listen), e))?;
     let addr = listener.local_addr()?;
     let app = router(store.clone(), contract, &config);
-    tracing::info!(%addr, store = store.kind(), "serving");
+    tracing::info!(%addr, store = store.kind(), limits = ?config.limits, "serving");
     ready(addr);
     let flusher = tokio::spawn(flush_every_minute(store.clone()));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    server::serve_connections(listener, app, config.limits, shutdown_signal()).await;
     flusher.abort();
     tokio::task::spawn_blocking(move || store.flush()).await??;
     tracing::info!("stopped");

@@ -69,3 +69,13 @@ async fn openapi() -> Response {
 pub async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
+
+/// 405 in the API's shape (axum adds the `Allow` header).
+pub async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+    let shown: String = method.as_str().chars().take(20).collect();
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("method {shown} is not allowed on this endpoint (see the Allow header)"),
+    )
+}

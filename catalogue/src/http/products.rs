@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
@@ -14,7 +14,7 @@ use shoplook_core::wire::Product;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{AdminKey, ApiKey, JsonBody};
+use super::extract::{AdminKey, ApiKey, JsonBody, PathSegment, quoted};
 use crate::error::CatError;
 use crate::store::Upserted;
 
@@ -30,27 +30,27 @@ pub fn routes() -> Router<Arc<AppState>> {
 async fn get_product(
     State(state): State<Arc<AppState>>,
     _key: ApiKey,
-    Path(id): Path<String>,
+    PathSegment(id): PathSegment,
 ) -> ApiResult<Response> {
     let st = state.clone();
     let idc = id.clone();
     match super::blocking(move || st.store.get(&idc)).await? {
         Some(p) => Ok(Json(p.product).into_response()),
-        None => Err(CatError::NotFound(format!("product {id:?}")).into()),
+        None => Err(CatError::NotFound(format!("product {}", quoted(&id))).into()),
     }
 }
 
 async fn delete_product(
     State(state): State<Arc<AppState>>,
     _admin: AdminKey,
-    Path(id): Path<String>,
+    PathSegment(id): PathSegment,
 ) -> ApiResult<Response> {
     let st = state.clone();
     let idc = id.clone();
     if super::blocking(move || st.store.delete(&idc)).await? {
         Ok(Json(json!({"deleted": id})).into_response())
     } else {
-        Err(CatError::NotFound(format!("product {id:?}")).into())
+        Err(CatError::NotFound(format!("product {}", quoted(&id))).into())
     }
 }
 
@@ -100,7 +100,7 @@ pub fn validate_batch(
         let obj = item
             .as_object_mut()
             .ok_or_else(|| ApiError::bad(format!("product {i}: not an object")))?;
-        let embedding: Vec<f32> = obj
+        let mut embedding: Vec<f32> = obj
             .remove("embedding")
             .map(serde_json::from_value)
             .transpose()
@@ -112,6 +112,7 @@ pub fn validate_batch(
             .ok_or_else(|| ApiError::bad(format!("product {i}: `model` is missing")))?;
         crate::search::check_query(contract, &model, &embedding)
             .map_err(|e| ApiError::from(e).prefixed(&format!("product {i}: ")))?;
+        crate::store::to_unit(&mut embedding);
         let product = crate::feed::validate_value(item)
             .map_err(|e| ApiError::bad(format!("product {i}: {e}")))?;
         let mut hashed: Vec<u8> = embedding.iter().flat_map(|v| v.to_le_bytes()).collect();

@@ -18,9 +18,11 @@ pub fn routes() -> Router<Arc<AppState>> {
 async fn search(
     State(state): State<Arc<AppState>>,
     _key: ApiKey,
-    JsonBody(req): JsonBody<SearchRequest>,
+    JsonBody(mut req): JsonBody<SearchRequest>,
 ) -> ApiResult<Json<SearchResponse>> {
     crate::search::validate(&state.contract, &req)?;
+    // Within tolerance of unit length; made exact so the scores are cosines.
+    crate::store::to_unit(&mut req.embedding);
     let st = state.clone();
     let resp =
         super::blocking(move || st.pipeline.run(st.store.as_ref(), &st.contract, &req)).await?;

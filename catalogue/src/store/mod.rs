@@ -6,6 +6,8 @@
 //! - [`ProductIndex`] (`index.rs`): products and their vectors, filtered nearest-neighbour search
 //!   with the semantics of [`passes`].
 //! - [`EventLog`] (`events.rs`): append-only events, scanned from a cursor.
+//! - [`SearchLog`] (`searches.rs`): the searches (query embedding, list shown), and the
+//!   retention purge of both logs.
 //! - [`KeyStore`] (`keys.rs`): API keys (hashes only).
 //! - [`Store`]: all three in one database, with `kind` and `stats`.
 
@@ -13,6 +15,7 @@ pub mod events;
 pub mod index;
 pub mod keys;
 pub mod postgres;
+pub mod searches;
 pub mod sqlite;
 
 use std::path::PathBuf;
@@ -25,6 +28,7 @@ use crate::error::{CatError, CatResult};
 pub use events::{EventLog, LoggedEvent};
 pub use index::{ProductIndex, StoredProduct, Upserted};
 pub use keys::{KeyInfo, KeyStore};
+pub use searches::{LoggedSearch, Purged, SearchLog, SearchRecord};
 
 /// Size figures for `/metrics` and the benchmarks.
 #[derive(Debug, Clone, Default)]
@@ -41,7 +45,7 @@ pub struct StoreStats {
 /// keys, plus what spans them. Blocking; the API calls it from `spawn_blocking`.
 /// Implementations are internally synchronised. Code that needs only one part should take
 /// that trait (`&dyn EventLog`, ...).
-pub trait Store: ProductIndex + EventLog + KeyStore + Send + Sync {
+pub trait Store: ProductIndex + EventLog + SearchLog + KeyStore + Send + Sync {
     fn kind(&self) -> &'static str;
     fn stats(&self) -> CatResult<StoreStats>;
 }
@@ -89,7 +93,14 @@ pub fn open_store(config: &StoreConfig) -> CatResult<Box<dyn Store>> {
     }
 }
 
-/// Checks a vector against a contract: dimension, finiteness, and (roughly) unit length.
+/// How far from 1 a vector's L2 norm may be. Embeddings from the SDK are unit length to about
+/// 1e-6 (f32) or 1e-3 (f16 storage); anything further off is a client bug, refused with 400
+/// rather than silently rescaled.
+pub const NORM_TOLERANCE: f32 = 0.01;
+
+/// Checks a vector against a contract: dimension, finiteness, and unit length within
+/// [`NORM_TOLERANCE`]. Accepted vectors are then made exactly unit length ([`to_unit`]), so
+/// every score the service returns is a cosine.
 pub fn check_vector(vector: &[f32], contract: &ModelContract) -> CatResult<()> {
     if vector.len() != contract.dim {
         return Err(CatError::Contract(format!(
@@ -104,13 +115,25 @@ pub fn check_vector(vector: &[f32], contract: &ModelContract) -> CatResult<()> {
             vector[i]
         )));
     }
-    let norm = vector.iter().map(|v| v * v).sum::<f32>().sqrt();
-    if !(0.5..=1.5).contains(&norm) {
+    let norm = l2_norm(vector);
+    if !((1.0 - NORM_TOLERANCE)..=(1.0 + NORM_TOLERANCE)).contains(&norm) {
         return Err(CatError::Invalid(format!(
-            "embedding must be unit length (L2 norm {norm:.3})"
+            "embedding must be unit length: its L2 norm is {norm:.4}, allowed 1 ± {NORM_TOLERANCE}"
         )));
     }
     Ok(())
+}
+
+fn l2_norm(v: &[f32]) -> f32 {
+    v.iter().map(|x| f64::from(*x) * f64::from(*x)).sum::<f64>().sqrt() as f32
+}
+
+/// Scales a vector accepted by [`check_vector`] to unit length.
+pub fn to_unit(vector: &mut [f32]) {
+    let norm = l2_norm(vector);
+    if norm > 0.0 {
+        vector.iter_mut().for_each(|x| *x /= norm);
+    }
 }
 
 /// True if a product passes the category and filters (the reference semantics both stores

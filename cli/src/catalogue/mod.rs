@@ -15,9 +15,10 @@ mod progress;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use shoplook_catalogue::http::ServeConfig;
+use shoplook_catalogue::http::{ConnLimits, ServeConfig};
 use shoplook_catalogue::ingest::{IngestOptions, IngestProgress, Quiet};
 use shoplook_catalogue::store::{Store, StoreConfig, open_store};
 use shoplook_core::Engine;
@@ -119,6 +120,18 @@ pub enum CatalogueCommand {
         /// Largest request body in bytes.
         #[arg(long, default_value_t = 2 << 20)]
         max_body: usize,
+        /// Seconds a client has to send a request's headers (idle keep-alive included).
+        #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+        header_timeout: f64,
+        /// Seconds a client has to send a request's body and get the answer (else 408).
+        #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+        request_timeout: f64,
+        /// Open connections in all (more wait to be accepted).
+        #[arg(long, default_value_t = 1024)]
+        max_connections: usize,
+        /// Open connections from one IP address (more get 503).
+        #[arg(long, default_value_t = 128)]
+        max_connections_per_ip: usize,
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -201,6 +214,10 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             rate_limit,
             burst,
             max_body,
+            header_timeout,
+            request_timeout,
+            max_connections,
+            max_connections_per_ip,
             engine,
         } => {
             let mut config = store.config();
@@ -215,11 +232,23 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
                     c
                 }
             };
+            let seconds = |name: &str, s: f64| {
+                Duration::try_from_secs_f64(s)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| format!("--{name} must be a positive number of seconds"))
+            };
             let cfg = ServeConfig {
                 listen,
                 rate_limit,
                 burst,
                 max_body,
+                limits: ConnLimits {
+                    header_timeout: seconds("header-timeout", header_timeout)?,
+                    request_timeout: seconds("request-timeout", request_timeout)?,
+                    max_connections,
+                    max_connections_per_ip,
+                },
             };
             let kind = store.kind();
             shoplook_catalogue::http::serve_blocking(store, contract.clone(), cfg, |addr| {

@@ -95,6 +95,7 @@ pub fn http_load(
         rate_limit: 0.0,
         burst: 1.0,
         max_body: 2 << 20,
+        ..Default::default()
     };
     let (tx, rx) = std::sync::mpsc::channel();
     let rt = tokio::runtime::Builder::new_multi_thread()
