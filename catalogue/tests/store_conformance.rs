@@ -13,10 +13,13 @@ use std::path::PathBuf;
 
 use shoplook_catalogue::CatError;
 use shoplook_catalogue::store::postgres::PgStore;
+use shoplook_catalogue::store::searches::{DEFAULT_RETENTION_DAYS, purge_older_than};
 use shoplook_catalogue::store::sqlite::{DEFAULT_QUANTIZATION, SqliteStore};
-use shoplook_catalogue::store::{KeyInfo, LoggedEvent, Store, Upserted, passes};
+use shoplook_catalogue::store::{
+    KeyInfo, LoggedEvent, LoggedSearch, Purged, SearchRecord, Store, Upserted, passes,
+};
 use shoplook_core::ModelContract;
-use shoplook_core::wire::{Event, EventType, Product, SearchFilters};
+use shoplook_core::wire::{Event, EventType, Product, Ranking, SearchFilters};
 
 const DIM: usize = 32;
 /// Products in the test catalogue.
@@ -151,6 +154,9 @@ conformance_suite!(
     keys_are_found_by_hash,
     stats_count_products_events_and_vectors,
     everything_persists_across_reopen,
+    searches_are_logged_and_scanned_from_a_cursor,
+    duplicate_events_count_once,
+    purge_deletes_what_is_older_than_the_cutoff_only,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -248,6 +254,40 @@ fn event(i: usize) -> Event {
         kind: [EventType::Impression, EventType::Click, EventType::Purchase][i % 3],
         product_id: format!("p{:02}", i % N),
         query_id: (i % 2 == 0).then(|| format!("q{i}")),
+        position: (i % 4 == 0).then_some(i as u32 % 10 + 1),
+        session_id: (i % 3 == 0).then(|| format!("session-{i:04}")),
+    }
+}
+
+fn search_record(i: usize) -> SearchRecord {
+    SearchRecord {
+        query_id: format!("query-{i}"),
+        key_name: ["app-android", "app-ios"][i % 2].into(),
+        session_id: (i % 3 != 0).then(|| format!("sess-{:04}", i / 2)),
+        category: (i % 2 == 0).then(|| "shoes".to_string()),
+        ranking: [Ranking::Visual, Ranking::Learned][i % 2],
+        embedding: vector(i),
+        shown: (0..(i % 5)).map(|j| product(i + j).id).collect(),
+    }
+}
+
+fn scan_searches(store: &dyn Store, page: usize) -> Vec<LoggedSearch> {
+    let mut out: Vec<LoggedSearch> = Vec::new();
+    loop {
+        let after = out.last().map_or(0, |e| e.seq);
+        let got = store.searches_since(after, page).unwrap();
+        assert!(got.len() <= page);
+        if got.is_empty() {
+            return out;
+        }
+        out.extend(got);
+    }
+}
+
+/// Waits until the store's clock (whole seconds) has passed `t`.
+fn wait_past(t: i64) {
+    while shoplook_catalogue::now_s() <= t {
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
 
@@ -755,4 +795,139 @@ fn everything_persists_across_reopen(backend: &dyn Backend) {
         (s.products, s.events, s.index_size),
         (N as u64, 5, N as u64)
     );
+}
+
+fn searches_are_logged_and_scanned_from_a_cursor(backend: &dyn Backend) {
+    let store = backend.open();
+    assert!(store.searches_since(0, 10).unwrap().is_empty());
+    let t0 = shoplook_catalogue::now_s();
+    for i in 0..12 {
+        store.record_search(&search_record(i)).unwrap();
+    }
+    let t1 = shoplook_catalogue::now_s();
+    let logged = store.searches_since(0, 100).unwrap();
+    assert_eq!(logged.len(), 12);
+    for (i, s) in logged.iter().enumerate() {
+        assert_eq!(s.search, search_record(i), "search {i} as recorded");
+        assert!(s.at >= t0 - 1 && s.at <= t1 + 1);
+    }
+    assert!(logged.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(scan_searches(store.as_ref(), 5), logged);
+    assert_eq!(
+        store.searches_since(logged[3].seq, 2).unwrap(),
+        logged[4..6].to_vec()
+    );
+    assert!(store.searches_since(logged[11].seq, 10).unwrap().is_empty());
+    assert!(store.searches_since(u64::MAX, 10).unwrap().is_empty());
+    // A query id is logged once.
+    assert!(store.record_search(&search_record(3)).is_err());
+    assert_eq!(store.searches_since(0, 100).unwrap(), logged);
+    // And survives a reopen.
+    drop(store);
+    assert_eq!(backend.open().searches_since(0, 100).unwrap(), logged);
+}
+
+fn duplicate_events_count_once(backend: &dyn Backend) {
+    let store = backend.open();
+    let click = Event {
+        kind: EventType::Click,
+        product_id: "p01".into(),
+        query_id: Some("q-dup".into()),
+        position: Some(2),
+        session_id: Some("sess-dup-1".into()),
+    };
+    assert!(store.record_event(&click, "app").unwrap(), "first: stored");
+    assert!(
+        !store.record_event(&click, "app").unwrap(),
+        "again: a duplicate"
+    );
+    // Another position or session in the report is still the same click.
+    let mut moved = click.clone();
+    moved.position = Some(5);
+    moved.session_id = None;
+    assert!(!store.record_event(&moved, "app").unwrap());
+    // Another type, product, query or key is another event.
+    let mut purchase = click.clone();
+    purchase.kind = EventType::Purchase;
+    let mut other_product = click.clone();
+    other_product.product_id = "p02".into();
+    let mut other_query = click.clone();
+    other_query.query_id = Some("q-dup-2".into());
+    for e in [&purchase, &other_product, &other_query] {
+        assert!(store.record_event(e, "app").unwrap(), "{e:?}");
+    }
+    assert!(store.record_event(&click, "other-app").unwrap());
+    // Without a query id nothing tells two reports apart: each is stored.
+    let mut bare = click.clone();
+    bare.query_id = None;
+    assert!(store.record_event(&bare, "app").unwrap());
+    assert!(store.record_event(&bare, "app").unwrap());
+    let logged = store.events_since(0, 100).unwrap();
+    assert_eq!(logged.len(), 7);
+    assert_eq!(logged[0].event, click, "position and session kept");
+    assert_eq!(store.stats().unwrap().events, 7);
+}
+
+fn purge_deletes_what_is_older_than_the_cutoff_only(backend: &dyn Backend) {
+    let store = backend.open();
+    for i in 0..4 {
+        store.record_search(&search_record(i)).unwrap();
+        store.record_event(&event(i), "app").unwrap();
+    }
+    let old = store.searches_since(0, 100).unwrap();
+    wait_past(old.last().unwrap().at);
+    for i in 4..7 {
+        store.record_search(&search_record(i)).unwrap();
+        store.record_event(&event(i), "app").unwrap();
+    }
+    let all_searches = store.searches_since(0, 100).unwrap();
+    let all_events = store.events_since(0, 100).unwrap();
+    let cutoff = all_searches[4].at;
+    assert!(old.iter().all(|s| s.at < cutoff));
+    // The default retention (90 days) keeps all of it.
+    assert_eq!(
+        purge_older_than(
+            store.as_ref(),
+            DEFAULT_RETENTION_DAYS,
+            shoplook_catalogue::now_s()
+        )
+        .unwrap(),
+        Purged::default()
+    );
+    let purged = store.purge_before(cutoff).unwrap();
+    let kept_events: Vec<LoggedEvent> = all_events
+        .iter()
+        .filter(|e| e.at >= cutoff)
+        .cloned()
+        .collect();
+    assert_eq!(
+        purged,
+        Purged {
+            searches: 4,
+            events: (all_events.len() - kept_events.len()) as u64
+        }
+    );
+    assert!(purged.events >= 4);
+    assert_eq!(
+        store.searches_since(0, 100).unwrap(),
+        all_searches[4..].to_vec()
+    );
+    assert_eq!(store.events_since(0, 100).unwrap(), kept_events);
+    assert_eq!(store.stats().unwrap().events, kept_events.len() as u64);
+    // Everything purged: numbers are not reused, so a reader's cursor stays valid.
+    let (last_s, last_e) = (all_searches[6].seq, all_events.last().unwrap().seq);
+    wait_past(all_searches[6].at);
+    let purged = store.purge_before(shoplook_catalogue::now_s()).unwrap();
+    assert_eq!(
+        (purged.searches, purged.events),
+        (3, kept_events.len() as u64)
+    );
+    drop(store);
+    let store = backend.open();
+    store.record_search(&search_record(9)).unwrap();
+    store.record_event(&event(9), "app").unwrap();
+    let s = store.searches_since(last_s, 10).unwrap();
+    let e = store.events_since(last_e, 10).unwrap();
+    assert_eq!((s.len(), e.len()), (1, 1));
+    assert!(s[0].seq > last_s && e[0].seq > last_e);
 }

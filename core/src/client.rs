@@ -164,6 +164,8 @@ impl CatalogueClient {
             k,
             category: category.map(str::to_string),
             filters: filters.clone(),
+            session_id: None,
+            ranking: None,
         };
         self.call("POST", "/v1/search", Some(&body))
     }
@@ -179,6 +181,8 @@ impl CatalogueClient {
             kind,
             product_id: product_id.to_string(),
             query_id: query_id.map(str::to_string),
+            position: None,
+            session_id: None,
         };
         let _: serde_json::Value = self.call("POST", "/v1/events", Some(&body))?;
         Ok(())

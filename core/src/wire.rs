@@ -63,6 +63,35 @@ pub struct SearchRequest {
     pub category: Option<String>,
     #[serde(default, skip_serializing_if = "SearchFilters::is_empty")]
     pub filters: SearchFilters,
+    /// Random id the SDK makes per app session and rotates (never a device or user id);
+    /// 8-64 characters of `[A-Za-z0-9_-]`. Logged with the search; caps what one session can
+    /// teach the learned ranking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// `visual` (similarity only) or `learned` (similarity + what shoppers clicked and
+    /// bought). Default: learned once the service has enough data, visual before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<Ranking>,
+}
+
+/// How a search orders its results.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ranking {
+    /// By cosine similarity only.
+    #[default]
+    Visual,
+    /// Similarity plus a boost learned from clicks and purchases.
+    Learned,
+}
+
+impl Ranking {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Ranking::Visual => "visual",
+            Ranking::Learned => "learned",
+        }
+    }
 }
 
 pub fn default_k() -> usize {
@@ -84,12 +113,24 @@ pub struct SearchHit {
     pub image: String,
     pub url: String,
     pub in_stock: bool,
-    /// Cosine similarity in [-1, 1]; higher is more similar.
+    /// The score results are ordered by: `similarity + boost`.
     pub score: f32,
+    /// Cosine similarity to the query, in [-1, 1].
+    #[serde(default)]
+    pub similarity: f32,
+    /// What the learned ranking added (0 under `visual` ranking).
+    #[serde(default)]
+    pub boost: f32,
 }
 
 impl SearchHit {
-    pub fn new(p: Product, score: f32) -> Self {
+    /// A hit ranked by similarity alone (`score = similarity`, no boost).
+    pub fn new(p: Product, similarity: f32) -> Self {
+        SearchHit::explained(p, similarity, 0.0)
+    }
+
+    /// A hit with its explanation: `score = similarity + boost`.
+    pub fn explained(p: Product, similarity: f32, boost: f32) -> Self {
         SearchHit {
             id: p.id,
             title: p.title,
@@ -100,7 +141,9 @@ impl SearchHit {
             image: p.image,
             url: p.url,
             in_stock: p.in_stock,
-            score,
+            score: similarity + boost,
+            similarity,
+            boost,
         }
     }
 }
@@ -113,6 +156,9 @@ pub struct SearchResponse {
     pub query_id: String,
     /// The catalogue's model contract.
     pub model: String,
+    /// The ranking used (the request's, or the default at the time).
+    #[serde(default)]
+    pub ranking: Ranking,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -142,6 +188,12 @@ pub struct Event {
     pub product_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_id: Option<String>,
+    /// 1-based position of the product in the results of `query_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
+    /// The SDK's session id (as in the search).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
 }
 
 /// `PUT /v1/products` body item: a product with its embedding (computed by the caller with

@@ -24,9 +24,10 @@ async fn post_event(
     ApiKey(key): ApiKey,
     JsonBody(event): JsonBody<Event>,
 ) -> ApiResult<Response> {
+    crate::store::searches::check_event(&event)?;
     validate_event(&event)?;
     let st = state.clone();
-    super::blocking(move || {
+    let fresh = super::blocking(move || {
         if st.store.get(&event.product_id)?.is_none() {
             return Err(CatError::NotFound(format!(
                 "product {:?}",
@@ -36,7 +37,11 @@ async fn post_event(
         st.store.record_event(&event, &key.name)
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({"stored": true}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"stored": true, "duplicate": !fresh})),
+    )
+        .into_response())
 }
 
 /// Checks a `POST /v1/events` body beyond its JSON shape.

@@ -17,14 +17,17 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 async fn search(
     State(state): State<Arc<AppState>>,
-    _key: ApiKey,
+    ApiKey(key): ApiKey,
     JsonBody(mut req): JsonBody<SearchRequest>,
 ) -> ApiResult<Json<SearchResponse>> {
     crate::search::validate(&state.contract, &req)?;
     // Within tolerance of unit length; made exact so the scores are cosines.
     crate::store::to_unit(&mut req.embedding);
     let st = state.clone();
-    let resp =
-        super::blocking(move || st.pipeline.run(st.store.as_ref(), &st.contract, &req)).await?;
+    let resp = super::blocking(move || {
+        st.pipeline
+            .run_and_log(st.store.as_ref(), &st.contract, &req, &key.name)
+    })
+    .await?;
     Ok(Json(resp))
 }

@@ -15,14 +15,15 @@ pub mod rank;
 pub mod retrieve;
 
 use shoplook_core::ModelContract;
-use shoplook_core::wire::{MAX_K, Product, SearchHit, SearchRequest, SearchResponse};
+use shoplook_core::wire::{MAX_K, Product, Ranking, SearchHit, SearchRequest, SearchResponse};
 
 pub use blend::{Blender, NoSponsored};
 pub use rank::{Ranker, SimilarityRanker};
 pub use retrieve::{Candidates, Retriever};
 
 use crate::error::{CatError, CatResult};
-use crate::store::check_vector;
+use crate::store::searches::check_session_id;
+use crate::store::{SearchRecord, Store, check_vector};
 
 /// A product that may be shown, as it moves through the stages.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,8 +31,10 @@ pub struct Candidate {
     pub product: Product,
     /// Cosine similarity to the query (what the response reports as `score`).
     pub similarity: f32,
-    /// The ranker's score (best first); equals `similarity` under [`SimilarityRanker`].
+    /// The ranker's score (best first): `similarity + boost`.
     pub rank_score: f32,
+    /// What a learned ranker added to the similarity (0 under [`SimilarityRanker`]).
+    pub boost: f32,
 }
 
 impl Candidate {
@@ -40,6 +43,7 @@ impl Candidate {
             product,
             similarity,
             rank_score: similarity,
+            boost: 0.0,
         }
     }
 }
@@ -76,16 +80,44 @@ impl Pipeline {
         req: &SearchRequest,
     ) -> CatResult<SearchResponse> {
         let candidates = self.retriever.retrieve(store, req)?;
-        let ranked = self.ranker.rank(req, candidates);
+        // `visual` is similarity order whatever the ranker; the ranker decides the default.
+        let ranking = self.ranker.ranking(req);
+        let ranked = match ranking {
+            Ranking::Visual => SimilarityRanker.rank(req, candidates),
+            Ranking::Learned => self.ranker.rank(req, candidates),
+        };
         let shown = self.blender.blend(req, ranked, req.k);
         Ok(SearchResponse {
             results: shown
                 .into_iter()
-                .map(|c| SearchHit::new(c.product, c.similarity))
+                .map(|c| SearchHit::explained(c.product, c.similarity, c.boost))
                 .collect(),
             query_id: crate::random_hex(8),
             model: contract.to_string(),
+            ranking,
         })
+    }
+
+    /// [`Pipeline::run`], then logs the search (query id, key, session, category, embedding,
+    /// the list shown) for learning (`crate::learn`). What the HTTP API calls.
+    pub fn run_and_log(
+        &self,
+        store: &dyn Store,
+        contract: &ModelContract,
+        req: &SearchRequest,
+        key_name: &str,
+    ) -> CatResult<SearchResponse> {
+        let resp = self.run(store, contract, req)?;
+        store.record_search(&SearchRecord {
+            query_id: resp.query_id.clone(),
+            key_name: key_name.to_string(),
+            session_id: req.session_id.clone(),
+            category: req.category.clone(),
+            ranking: resp.ranking,
+            embedding: req.embedding.clone(),
+            shown: resp.results.iter().map(|h| h.id.clone()).collect(),
+        })?;
+        Ok(resp)
     }
 }
 
@@ -105,6 +137,9 @@ pub fn validate(contract: &ModelContract, req: &SearchRequest) -> CatResult<()> 
     check_query(contract, &req.model, &req.embedding)?;
     if req.k == 0 || req.k > MAX_K {
         return Err(CatError::Invalid(format!("k must be within 1..={MAX_K}")));
+    }
+    if let Some(s) = &req.session_id {
+        check_session_id(s)?;
     }
     let f = &req.filters;
     if [f.max_price, f.min_price]
@@ -145,6 +180,8 @@ pub(crate) mod tests {
             k,
             category: None,
             filters: SearchFilters::default(),
+            session_id: None,
+            ranking: None,
         }
     }
 

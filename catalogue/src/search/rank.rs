@@ -5,7 +5,7 @@
 //! event log by `query_id`) implements [`Ranker`], asks for more candidates through
 //! [`Ranker::over_fetch`] and is handed to `Pipeline::new`.
 
-use shoplook_core::wire::SearchRequest;
+use shoplook_core::wire::{Ranking, SearchRequest};
 
 use super::Candidate;
 
@@ -14,7 +14,13 @@ pub trait Ranker: Send + Sync {
     fn over_fetch(&self) -> usize {
         1
     }
-    /// The candidates, best first, with `rank_score` set.
+    /// The ranking a request gets: its own `ranking`, or this ranker's default. Under
+    /// `visual` the pipeline orders by similarity and does not call [`Ranker::rank`].
+    fn ranking(&self, req: &SearchRequest) -> Ranking {
+        let _ = req;
+        Ranking::Visual
+    }
+    /// The candidates, best first, with `rank_score` (and `boost`) set.
     fn rank(&self, req: &SearchRequest, candidates: Vec<Candidate>) -> Vec<Candidate>;
 }
 
@@ -26,6 +32,7 @@ impl Ranker for SimilarityRanker {
     fn rank(&self, _req: &SearchRequest, mut candidates: Vec<Candidate>) -> Vec<Candidate> {
         for c in &mut candidates {
             c.rank_score = c.similarity;
+            c.boost = 0.0;
         }
         // Stable: the stores already answer best first, so this is the identity for them.
         candidates.sort_by(|a, b| b.rank_score.total_cmp(&a.rank_score));

@@ -21,7 +21,10 @@ pub struct LoggedEvent {
 
 /// Append-only log of events, readable from a cursor.
 pub trait EventLog {
-    fn record_event(&self, event: &Event, key_name: &str) -> CatResult<()>;
+    /// Appends an event; `false` (nothing written) when it is a duplicate: the same key, type,
+    /// `query_id` and product as an event logged before (events without a `query_id` are
+    /// always appended).
+    fn record_event(&self, event: &Event, key_name: &str) -> CatResult<bool>;
     /// Up to `limit` events with `seq > after`, in `seq` order. Start with `after = 0`, then
     /// pass the `seq` of the last event received. An event committed after a call returned
     /// always gets a larger `seq` than every event that call could see, so a reader that

@@ -11,6 +11,9 @@ use shoplook_core::ModelContract;
 use shoplook_core::wire::{Event, Product, SearchFilters};
 
 use super::events::{parse_event_type, sql_int};
+use super::searches::{
+    LoggedSearch, Purged, SearchLog, SearchRecord, parse_ranking, shown_from_text, shown_to_text,
+};
 use super::{
     EventLog, KeyInfo, KeyStore, LoggedEvent, ProductIndex, Store, StoreStats, StoredProduct,
     Upserted,
@@ -24,6 +27,17 @@ CREATE TABLE IF NOT EXISTS events (
     n bigserial PRIMARY KEY, ts timestamptz NOT NULL DEFAULT now(), type text NOT NULL,
     product_id text NOT NULL, query_id text, key_name text NOT NULL
 );
+ALTER TABLE events ADD COLUMN IF NOT EXISTS position integer;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS session_id text;
+CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
+CREATE UNIQUE INDEX IF NOT EXISTS events_once ON events (key_name, type, query_id, product_id)
+    WHERE query_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS searches (
+    n bigserial PRIMARY KEY, query_id text NOT NULL UNIQUE, ts timestamptz NOT NULL DEFAULT now(),
+    key_name text NOT NULL, session_id text, category text, ranking text NOT NULL,
+    embedding bytea NOT NULL, shown text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS searches_ts ON searches (ts);
 CREATE TABLE IF NOT EXISTS api_keys (
     hash text PRIMARY KEY, name text NOT NULL, admin boolean NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
@@ -32,6 +46,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
 
 /// Advisory lock held while an event is appended (see `record_event`).
 const EVENT_LOG_LOCK: i64 = 7265824;
+/// The same for the search log.
+const SEARCH_LOG_LOCK: i64 = 7265825;
 
 /// HNSW search breadth (pgvector's `hnsw.ef_search`).
 fn ef_search() -> usize {
@@ -386,7 +402,7 @@ impl ProductIndex for PgStore {
 }
 
 impl EventLog for PgStore {
-    fn record_event(&self, e: &Event, key_name: &str) -> CatResult<()> {
+    fn record_event(&self, e: &Event, key_name: &str) -> CatResult<bool> {
         self.primary.with(|c| {
             // `n` (bigserial) is taken at insert time but becomes visible at commit: two
             // concurrent inserts could commit out of `n` order, and a reader following the
@@ -394,12 +410,23 @@ impl EventLog for PgStore {
             // released after the commit is visible) keeps `n` order = commit order.
             let mut tx = c.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&EVENT_LOG_LOCK])?;
-            tx.execute(
-                "INSERT INTO events (type, product_id, query_id, key_name) VALUES ($1,$2,$3,$4)",
-                &[&e.kind.as_str(), &e.product_id, &e.query_id, &key_name],
+            let position = e.position.map(|p| p as i32);
+            let n = tx.execute(
+                "INSERT INTO events (type, product_id, query_id, key_name, position, session_id)
+                 VALUES ($1,$2,$3,$4,$5,$6)
+                 ON CONFLICT (key_name, type, query_id, product_id) WHERE query_id IS NOT NULL
+                 DO NOTHING",
+                &[
+                    &e.kind.as_str(),
+                    &e.product_id,
+                    &e.query_id,
+                    &key_name,
+                    &position,
+                    &e.session_id,
+                ],
             )?;
             tx.commit()?;
-            Ok(())
+            Ok(n == 1)
         })
     }
 
@@ -408,7 +435,7 @@ impl EventLog for PgStore {
         let rows = self.primary.with(|c| {
             Ok(c.query(
                 "SELECT n, floor(extract(epoch FROM ts))::bigint AS at, type, product_id, query_id,
-                        key_name
+                        key_name, position, session_id
                  FROM events WHERE n > $1 ORDER BY n LIMIT $2",
                 &[&sql_int(after), &sql_int(limit)],
             )?)
@@ -423,10 +450,85 @@ impl EventLog for PgStore {
                         kind: parse_event_type(r.get("type"))?,
                         product_id: r.get("product_id"),
                         query_id: r.get("query_id"),
+                        position: r.get::<_, Option<i32>>("position").map(|p| p as u32),
+                        session_id: r.get("session_id"),
                     },
                 })
             })
             .collect()
+    }
+}
+
+impl SearchLog for PgStore {
+    fn record_search(&self, s: &SearchRecord) -> CatResult<()> {
+        self.primary.with(|c| {
+            // One append at a time, so `n` order = commit order (see `record_event`).
+            let mut tx = c.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SEARCH_LOG_LOCK])?;
+            let emb: Vec<u8> = s.embedding.iter().flat_map(|x| x.to_le_bytes()).collect();
+            tx.execute(
+                "INSERT INTO searches (query_id, key_name, session_id, category, ranking,
+                     embedding, shown) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+                &[
+                    &s.query_id,
+                    &s.key_name,
+                    &s.session_id,
+                    &s.category,
+                    &s.ranking.as_str(),
+                    &emb,
+                    &shown_to_text(&s.shown),
+                ],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn searches_since(&self, after: u64, limit: usize) -> CatResult<Vec<LoggedSearch>> {
+        let rows = self.primary.with(|c| {
+            Ok(c.query(
+                "SELECT n, floor(extract(epoch FROM ts))::bigint AS at, query_id, key_name,
+                        session_id, category, ranking, embedding, shown
+                 FROM searches WHERE n > $1 ORDER BY n LIMIT $2",
+                &[&sql_int(after), &sql_int(limit)],
+            )?)
+        })?;
+        rows.iter()
+            .map(|r| {
+                let emb: Vec<u8> = r.get("embedding");
+                Ok(LoggedSearch {
+                    seq: r.get::<_, i64>("n") as u64,
+                    at: r.get("at"),
+                    search: SearchRecord {
+                        query_id: r.get("query_id"),
+                        key_name: r.get("key_name"),
+                        session_id: r.get("session_id"),
+                        category: r.get("category"),
+                        ranking: parse_ranking(r.get("ranking")),
+                        embedding: emb
+                            .chunks_exact(4)
+                            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                            .collect(),
+                        shown: shown_from_text(r.get("shown"))?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    fn purge_before(&self, cutoff: i64) -> CatResult<Purged> {
+        self.primary.with(|c| {
+            let mut tx = c.transaction()?;
+            let cutoff = cutoff as f64;
+            let searches = tx.execute(
+                "DELETE FROM searches WHERE ts < to_timestamp($1)",
+                &[&cutoff],
+            )?;
+            let events =
+                tx.execute("DELETE FROM events WHERE ts < to_timestamp($1)", &[&cutoff])?;
+            tx.commit()?;
+            Ok(Purged { searches, events })
+        })
     }
 }
 

@@ -35,6 +35,9 @@ pub use ann::{DEFAULT_QUANTIZATION, HnswParams};
 use schema::{PRODUCT_COLS, SCHEMA, blob_to_vec, open_conn, row_product};
 
 use super::events::{parse_event_type, sql_int};
+use super::searches::{
+    LoggedSearch, Purged, SearchLog, SearchRecord, parse_ranking, shown_from_text, shown_to_text,
+};
 use super::{
     EventLog, KeyInfo, KeyStore, LoggedEvent, ProductIndex, Store, StoreStats, StoredProduct,
     Upserted,
@@ -61,8 +64,9 @@ impl SqliteStore {
         std::fs::create_dir_all(dir)
             .map_err(|e| CatError::Io(format!("cannot create {}: {e}", dir.display())))?;
         let db = dir.join("catalogue.db");
-        let conn = open_conn(&db)?;
+        let mut conn = open_conn(&db)?;
         conn.execute_batch(SCHEMA)?;
+        schema::migrate_events(&mut conn)?;
         // A catalogue keeps the quantisation it was created with.
         let stored_q: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key='quantization'", [], |r| {
@@ -291,28 +295,32 @@ impl ProductIndex for SqliteStore {
 }
 
 impl EventLog for SqliteStore {
-    fn record_event(&self, e: &Event, key_name: &str) -> CatResult<()> {
+    fn record_event(&self, e: &Event, key_name: &str) -> CatResult<bool> {
         let conn = self.write.lock().unwrap();
-        conn.execute(
-            "INSERT INTO events (ts, type, product_id, query_id, key_name) VALUES (?1,?2,?3,?4,?5)",
+        // A duplicate (same key, type, query and product) is ignored by the unique index.
+        let n = conn.execute(
+            "INSERT OR IGNORE INTO events (ts, type, product_id, query_id, key_name, position,
+                 session_id) VALUES (?1,?2,?3,?4,?5,?6,?7)",
             params![
                 crate::now_s(),
                 e.kind.as_str(),
                 e.product_id,
                 e.query_id,
-                key_name
+                key_name,
+                e.position,
+                e.session_id
             ],
         )?;
-        Ok(())
+        Ok(n == 1)
     }
 
     fn events_since(&self, after: u64, limit: usize) -> CatResult<Vec<LoggedEvent>> {
-        // `n` is the rowid; events are never deleted and one writer at a time appends, so it
-        // only grows, in commit order.
+        // `n` is an AUTOINCREMENT rowid: one writer at a time appends, and a purged number is
+        // never reused, so it only grows, in commit order.
         self.with_reader(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT n, ts, type, product_id, query_id, key_name FROM events
-                 WHERE n > ?1 ORDER BY n LIMIT ?2",
+                "SELECT n, ts, type, product_id, query_id, key_name, position, session_id
+                 FROM events WHERE n > ?1 ORDER BY n LIMIT ?2",
             )?;
             let rows = stmt.query_map(params![sql_int(after), sql_int(limit)], |r| {
                 Ok((
@@ -322,11 +330,13 @@ impl EventLog for SqliteStore {
                     r.get::<_, String>(3)?,
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, String>(5)?,
+                    r.get::<_, Option<u32>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
                 ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (seq, at, kind, product_id, query_id, key_name) = row?;
+                let (seq, at, kind, product_id, query_id, key_name, position, session_id) = row?;
                 out.push(LoggedEvent {
                     seq: seq as u64,
                     at,
@@ -335,10 +345,85 @@ impl EventLog for SqliteStore {
                         kind: parse_event_type(&kind)?,
                         product_id,
                         query_id,
+                        position,
+                        session_id,
                     },
                 });
             }
             Ok(out)
+        })
+    }
+}
+
+impl SearchLog for SqliteStore {
+    fn record_search(&self, s: &SearchRecord) -> CatResult<()> {
+        let conn = self.write.lock().unwrap();
+        conn.execute(
+            "INSERT INTO searches (query_id, ts, key_name, session_id, category, ranking,
+                 embedding, shown) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+            params![
+                s.query_id,
+                crate::now_s(),
+                s.key_name,
+                s.session_id,
+                s.category,
+                s.ranking.as_str(),
+                schema::vec_to_blob(&s.embedding),
+                shown_to_text(&s.shown)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn searches_since(&self, after: u64, limit: usize) -> CatResult<Vec<LoggedSearch>> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT n, ts, query_id, key_name, session_id, category, ranking, embedding, shown
+                 FROM searches WHERE n > ?1 ORDER BY n LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![sql_int(after), sql_int(limit)], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, Vec<u8>>(7)?,
+                    r.get::<_, String>(8)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, at, query_id, key_name, session_id, category, ranking, emb, shown) = row?;
+                out.push(LoggedSearch {
+                    seq: seq as u64,
+                    at,
+                    search: SearchRecord {
+                        query_id,
+                        key_name,
+                        session_id,
+                        category,
+                        ranking: parse_ranking(&ranking),
+                        embedding: blob_to_vec(&emb),
+                        shown: shown_from_text(&shown)?,
+                    },
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn purge_before(&self, cutoff: i64) -> CatResult<Purged> {
+        let mut conn = self.write.lock().unwrap();
+        let tx = conn.transaction()?;
+        let searches = tx.execute("DELETE FROM searches WHERE ts < ?1", [cutoff])?;
+        let events = tx.execute("DELETE FROM events WHERE ts < ?1", [cutoff])?;
+        tx.commit()?;
+        Ok(Purged {
+            searches: searches as u64,
+            events: events as u64,
         })
     }
 }

@@ -26,14 +26,56 @@ CREATE INDEX IF NOT EXISTS products_seq ON products(seq);
 CREATE TABLE IF NOT EXISTS tombstones (key INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS tombstones_seq ON tombstones(seq);
 CREATE TABLE IF NOT EXISTS events (
-    n INTEGER PRIMARY KEY, ts INTEGER NOT NULL, type TEXT NOT NULL, product_id TEXT NOT NULL,
-    query_id TEXT, key_name TEXT NOT NULL
+    n INTEGER PRIMARY KEY AUTOINCREMENT,     -- never reused, also after a purge
+    ts INTEGER NOT NULL, type TEXT NOT NULL, product_id TEXT NOT NULL,
+    query_id TEXT, key_name TEXT NOT NULL, position INTEGER, session_id TEXT
 );
+CREATE TABLE IF NOT EXISTS searches (
+    n INTEGER PRIMARY KEY AUTOINCREMENT, query_id TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL,
+    key_name TEXT NOT NULL, session_id TEXT, category TEXT, ranking TEXT NOT NULL,
+    embedding BLOB NOT NULL,                 -- little-endian f32
+    shown TEXT NOT NULL                      -- JSON array of product ids, position 1 first
+);
+CREATE INDEX IF NOT EXISTS searches_ts ON searches(ts);
 CREATE TABLE IF NOT EXISTS api_keys (
     hash TEXT PRIMARY KEY, name TEXT NOT NULL, admin INTEGER NOT NULL, created_at INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO meta VALUES ('gen', '0');
 ";
+
+/// Brings an events table made before the search log (no AUTOINCREMENT, no position or
+/// session) to the current shape, then adds the indexes: `ts` for the purge, and "an event
+/// counts once" (same key, type, query and product).
+pub(super) fn migrate_events(conn: &mut Connection) -> CatResult<()> {
+    let sql: String = conn.query_row(
+        "SELECT sql FROM sqlite_master WHERE type='table' AND name='events'",
+        [],
+        |r| r.get(0),
+    )?;
+    let tx = conn.transaction()?;
+    if !sql.contains("AUTOINCREMENT") {
+        tx.execute_batch(
+            "ALTER TABLE events RENAME TO events_old;
+             CREATE TABLE events (
+                 n INTEGER PRIMARY KEY AUTOINCREMENT,
+                 ts INTEGER NOT NULL, type TEXT NOT NULL, product_id TEXT NOT NULL,
+                 query_id TEXT, key_name TEXT NOT NULL, position INTEGER, session_id TEXT
+             );
+             INSERT INTO events (n, ts, type, product_id, query_id, key_name)
+                 SELECT n, ts, type, product_id, query_id, key_name FROM events_old
+                 WHERE query_id IS NULL OR n IN (SELECT min(n) FROM events_old
+                     WHERE query_id IS NOT NULL GROUP BY key_name, type, query_id, product_id);
+             DROP TABLE events_old;",
+        )?;
+    }
+    tx.execute_batch(
+        "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
+         CREATE UNIQUE INDEX IF NOT EXISTS events_once ON events(key_name, type, query_id, product_id)
+             WHERE query_id IS NOT NULL;",
+    )?;
+    tx.commit()?;
+    Ok(())
+}
 
 pub(super) const PRODUCT_COLS: &str =
     "id, title, brand, price, currency, category, image, url, in_stock";
