@@ -20,6 +20,7 @@ pub mod feed;
 pub mod http;
 pub mod ingest;
 pub mod keys;
+pub mod learn;
 pub mod metrics;
 pub mod search;
 pub mod store;

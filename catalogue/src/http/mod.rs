@@ -259,11 +259,22 @@ pub async fn serve(
     config: ServeConfig,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), CatError> {
+    serve_with(store, contract, config, Pipeline::default(), ready).await
+}
+
+/// [`serve`] with a search pipeline of the caller's (`serve` runs the learned ranking).
+pub async fn serve_with(
+    store: Arc<dyn Store>,
+    contract: ModelContract,
+    config: ServeConfig,
+    pipeline: Pipeline,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), CatError> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| CatError::os_at(format!("cannot listen on {}", config.listen), e))?;
     let addr = listener.local_addr()?;
-    let app = router(store.clone(), contract, &config);
+    let app = router_with(store.clone(), contract, &config, pipeline);
     tracing::info!(%addr, store = store.kind(), limits = ?config.limits, "serving");
     ready(addr);
     let flusher = tokio::spawn(flush_every_minute(store.clone()));
@@ -285,6 +296,20 @@ pub fn serve_blocking(
         .enable_all()
         .build()?
         .block_on(serve(store, contract, config, ready))
+}
+
+/// [`serve_with`] on a runtime of its own.
+pub fn serve_blocking_with(
+    store: Arc<dyn Store>,
+    contract: ModelContract,
+    config: ServeConfig,
+    pipeline: Pipeline,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), CatError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve_with(store, contract, config, pipeline, ready))
 }
 
 async fn flush_every_minute(store: Arc<dyn Store>) {

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! SearchRequest ─validate─▶ retrieve (ANN candidates from the store, over-fetched for the ranker)
-//!               ─▶ rank (Ranker: by similarity today; a learned ranker tomorrow)
+//!               ─▶ rank (Ranker: by similarity under `visual`; `learn::LearnedRanker` under `learned`)
 //!               ─▶ blend (Blender: organic only today; sponsored slots tomorrow)
 //!               ─▶ SearchResponse
 //! ```

@@ -1,9 +1,10 @@
 //! Stage 2: ranking. The [`Ranker`] orders candidates, best first, by `rank_score`.
 //!
-//! Today: [`SimilarityRanker`], the identity over the store's order (cosine similarity).
-//! Tomorrow a learned ranker (features: similarity, price, stock, click/purchase rates from the
-//! event log by `query_id`) implements [`Ranker`], asks for more candidates through
-//! [`Ranker::over_fetch`] and is handed to `Pipeline::new`.
+//! [`SimilarityRanker`]: the identity over the store's order (cosine similarity), what
+//! `ranking: visual` gets. The learned ranker (`crate::learn::LearnedRanker`: similarity plus
+//! a boost from the search and event logs) implements [`Ranker`], asks for more candidates
+//! through [`Ranker::over_fetch`], decides the default ranking through [`Ranker::ranking`],
+//! and is handed to `Pipeline::new` by `serve`.
 
 use shoplook_core::wire::{Ranking, SearchRequest};
 

@@ -11,6 +11,7 @@
 mod eval;
 pub mod lookup;
 mod progress;
+mod simulate;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ use shoplook_core::Engine;
 
 pub use eval::EvalArgs;
 pub use lookup::{LookupArgs, run_lookup};
+pub use simulate::SimulateArgs;
 
 /// Log lines (`serve`'s requests) on stderr; `RUST_LOG` filters them (default `info`).
 pub fn init_logging() {
@@ -132,6 +134,10 @@ pub enum CatalogueCommand {
         /// Open connections from one IP address (more get 503).
         #[arg(long, default_value_t = 128)]
         max_connections_per_ip: usize,
+        /// Days the search and event logs are kept (purged hourly; the learned ranking is
+        /// rebuilt from what remains).
+        #[arg(long, default_value_t = shoplook_catalogue::learn::RETENTION_DAYS)]
+        retention_days: u32,
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -147,6 +153,8 @@ pub enum CatalogueCommand {
     },
     /// Retrieval quality: exact-item recall@1/@5 of real crops under transformed views.
     Eval(EvalArgs),
+    /// Simulated shoppers through the real HTTP service: visual vs learned ranking.
+    Simulate(SimulateArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -218,6 +226,7 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             request_timeout,
             max_connections,
             max_connections_per_ip,
+            retention_days,
             engine,
         } => {
             let mut config = store.config();
@@ -251,12 +260,30 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
                 },
             };
             let kind = store.kind();
-            shoplook_catalogue::http::serve_blocking(store, contract.clone(), cfg, |addr| {
-                // Scripts wait for this line (and read the port from it with --listen :0).
-                println!("listening on http://{addr} ({kind} store, model {contract})");
-                use std::io::Write;
-                let _ = std::io::stdout().flush();
-            })
+            let learner =
+                shoplook_catalogue::learn::Learner::new(store.clone(), Default::default());
+            shoplook_catalogue::learn::maintain(
+                store.clone(),
+                learner.clone(),
+                retention_days,
+                std::time::Duration::from_secs(3600),
+            );
+            let pipeline = shoplook_catalogue::search::Pipeline::new(
+                Box::new(shoplook_catalogue::learn::LearnedRanker::new(learner)),
+                Box::new(shoplook_catalogue::search::NoSponsored),
+            );
+            shoplook_catalogue::http::serve_blocking_with(
+                store,
+                contract.clone(),
+                cfg,
+                pipeline,
+                |addr| {
+                    // Scripts wait for this line (and read the port from it with --listen :0).
+                    println!("listening on http://{addr} ({kind} store, model {contract})");
+                    use std::io::Write;
+                    let _ = std::io::stdout().flush();
+                },
+            )
             .map_err(|e| e.to_string())
         }
         CatalogueCommand::Keys {
@@ -291,5 +318,6 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             Ok(())
         }
         CatalogueCommand::Eval(args) => eval::run(&args),
+        CatalogueCommand::Simulate(args) => simulate::run(&args),
     }
 }

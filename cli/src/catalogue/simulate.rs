@@ -1,0 +1,102 @@
+//! `catalogue simulate`: simulated shoppers through the real HTTP service, the same sessions
+//! under `visual` and `learned` ranking; JSON or a table, and optionally the learning curve.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use shoplook_catalogue::learn::plot::{Series, chart};
+use shoplook_catalogue::learn::simulate::{SimConfig, SimReport, simulate};
+
+use super::EngineArgs;
+
+#[derive(Args, Debug, Clone)]
+pub struct SimulateArgs {
+    /// Shopper sessions (each run under both rankings).
+    #[arg(long, default_value_t = 500)]
+    pub sessions: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Searches per session.
+    #[arg(long, default_value_t = 2)]
+    pub searches: usize,
+    /// Distractor crops per photo (0-13).
+    #[arg(long, default_value_t = 13)]
+    pub crops: usize,
+    /// Print `{"visual": {...}, "learned": {...}}` only.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the learning curve (nDCG@5 per stretch of sessions) as a PNG.
+    #[arg(long, value_name = "PNG")]
+    pub plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+pub fn run(args: &SimulateArgs) -> Result<(), String> {
+    let engine = args.engine.load()?;
+    let mut config = SimConfig::new(args.sessions, args.seed);
+    config.searches = args.searches;
+    config.crops_per_photo = args.crops;
+    let report = simulate(&engine, &config)?;
+    if let Some(path) = &args.plot {
+        plot(&report, path)?;
+    }
+    let arm = |a: &shoplook_catalogue::learn::simulate::ArmReport| {
+        serde_json::json!({
+            "ctr_at_5": round(a.ctr_at_5),
+            "purchases_per_session": round(a.purchases_per_session),
+            "ndcg_at_5": round(a.ndcg_at_5),
+        })
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"visual": arm(&report.visual), "learned": arm(&report.learned)})
+        );
+        return Ok(());
+    }
+    println!(
+        "{} sessions ({} searches, {} HTTP requests) over {} products, seed {}",
+        report.sessions, report.searches, report.requests, report.products, report.seed
+    );
+    println!("| ranking | CTR@5 | purchases/session | nDCG@5 | first 10 %: CTR@5 | nDCG@5 |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, a) in [("visual", &report.visual), ("learned", &report.learned)] {
+        println!(
+            "| {name} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |",
+            a.ctr_at_5,
+            a.purchases_per_session,
+            a.ndcg_at_5,
+            a.first_sessions.ctr_at_5,
+            a.first_sessions.ndcg_at_5
+        );
+    }
+    Ok(())
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Visual in grey-blue, learned in orange.
+fn plot(report: &SimReport, path: &PathBuf) -> Result<(), String> {
+    let points = |a: &shoplook_catalogue::learn::simulate::ArmReport| -> Vec<(f64, f64)> {
+        a.curve
+            .iter()
+            .map(|p| (p.sessions as f64, p.ndcg_at_5))
+            .collect()
+    };
+    let (v, l) = (points(&report.visual), points(&report.learned));
+    let img = chart(&[
+        Series {
+            color: [70, 110, 170],
+            points: &v,
+        },
+        Series {
+            color: [230, 120, 20],
+            points: &l,
+        },
+    ]);
+    img.save(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
