@@ -108,12 +108,57 @@ fn spam_does_not_move_other_shoppers_rankings(backend: common::Backend) {
     let store: std::sync::Arc<dyn shoplook_catalogue::Store> = std::sync::Arc::from(backend.open());
     let server = ArmServer::start_on(store.clone(), products, &contract, &LearnConfig::default())
         .expect("server starts");
-    // Honest shoppers first.
+    let mut http = Http::new(&server.url, &server.key);
+    let queries = segment_queries(products, 3);
+    // With nothing learned yet the default ranking is visual; events are checked and a
+    // duplicate is answered as such.
+    let r = http
+        .post_ok(
+            "/v1/search",
+            &json!({"embedding": queries[0], "model": model, "k": 10}),
+        )
+        .unwrap();
+    assert_eq!(r["ranking"], "visual");
+    let hit = &r["results"][0];
+    assert_eq!(
+        (hit["boost"].as_f64(), hit["score"].as_f64()),
+        (Some(0.0), hit["similarity"].as_f64())
+    );
+    let click = json!({"type": "click", "product_id": hit["id"], "query_id": r["query_id"],
+                       "position": 1, "session_id": "honest-session-1"});
+    assert_eq!(
+        http.post_ok("/v1/events", &click).unwrap()["duplicate"],
+        false
+    );
+    assert_eq!(
+        http.post_ok("/v1/events", &click).unwrap()["duplicate"],
+        true
+    );
+    for bad in [
+        json!({"session_id": "no spaces allowed"}),
+        json!({"position": 0}),
+        json!({"session_id": "short"}),
+    ] {
+        let mut e = click.clone();
+        e.as_object_mut()
+            .unwrap()
+            .extend(bad.as_object().unwrap().clone());
+        assert_eq!(http.post("/v1/events", &e).unwrap().0, 400, "{e}");
+    }
+    let bad_search = json!({"embedding": queries[0], "model": model, "session_id": "bad id!"});
+    assert_eq!(http.post("/v1/search", &bad_search).unwrap().0, 400);
+    // Honest shoppers.
     let mut config = SimConfig::new(80, 3);
     config.impressions = false;
     run_sessions(products, &server, &contract, &config, Ranking::Learned).unwrap();
-    let mut http = Http::new(&server.url, &server.key);
-    let queries = segment_queries(products, 3);
+    // Enough clicks now: learned is the default.
+    let r = http
+        .post_ok(
+            "/v1/search",
+            &json!({"embedding": queries[1], "model": model, "k": 10}),
+        )
+        .unwrap();
+    assert_eq!(r["ranking"], "learned");
     let before = probe(&mut http, &queries, &model);
     // The spammer's target: the product 8th for the first probe (it would climb if counted).
     let target = before[0][7].0.clone();
