@@ -71,14 +71,25 @@ fn healthz_ok(addr: SocketAddr) -> bool {
 fn headers_sent_a_byte_at_a_time_are_cut_off() {
     let (_s, addr) = server(&[]);
     let mut slow = TcpStream::connect(addr).unwrap();
-    let head = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nX-Padding: {}\r\n\r\n", "a".repeat(200));
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nX-Padding: {}\r\n\r\n",
+        "a".repeat(200)
+    );
     let start = Instant::now();
-    let sent = trickle(&mut slow, head.as_bytes(), Duration::from_millis(100), Duration::from_secs(10));
+    let sent = trickle(
+        &mut slow,
+        head.as_bytes(),
+        Duration::from_millis(100),
+        Duration::from_secs(10),
+    );
     let held = start.elapsed();
     // The server must close within the 1 s header timeout (plus scheduling slack), long before
     // the whole head (about 25 s at this pace) is sent; meanwhile others are served.
     assert!(sent < head.len(), "the whole slow head was accepted");
-    assert!(held < Duration::from_secs(4), "slow headers held a connection for {held:?}");
+    assert!(
+        held < Duration::from_secs(4),
+        "slow headers held a connection for {held:?}"
+    );
     assert!(healthz_ok(addr));
 }
 
@@ -88,14 +99,20 @@ fn an_idle_connection_is_closed() {
     let mut idle = TcpStream::connect(addr).unwrap();
     let (_, after, closed) = read_until_closed(&mut idle, Duration::from_secs(10));
     assert!(closed, "an idle connection was kept for 10 s");
-    assert!(after < Duration::from_secs(4), "idle connection held for {after:?}");
+    assert!(
+        after < Duration::from_secs(4),
+        "idle connection held for {after:?}"
+    );
 
     // Also after a first request on a keep-alive connection.
     let mut kept = TcpStream::connect(addr).unwrap();
     write!(kept, "GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
     let (answer, after, closed) = read_until_closed(&mut kept, Duration::from_secs(10));
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(closed && after < Duration::from_secs(4), "kept alive idle for {after:?}");
+    assert!(
+        closed && after < Duration::from_secs(4),
+        "kept alive idle for {after:?}"
+    );
 }
 
 #[test]
@@ -112,7 +129,10 @@ fn an_unauthorised_body_is_not_waited_for() {
     .unwrap();
     let (answer, after, closed) = read_until_closed(&mut c, Duration::from_secs(10));
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
-    assert!(closed && after < Duration::from_secs(4), "held for {after:?}");
+    assert!(
+        closed && after < Duration::from_secs(4),
+        "held for {after:?}"
+    );
 }
 
 #[test]
@@ -133,13 +153,21 @@ fn a_keyed_body_sent_slowly_gets_408() {
     .unwrap();
     let start = Instant::now();
     let body = b"\"embedding\": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]";
-    trickle(&mut slow, body, Duration::from_millis(300), Duration::from_secs(5));
+    trickle(
+        &mut slow,
+        body,
+        Duration::from_millis(300),
+        Duration::from_secs(5),
+    );
     let (answer, _, closed) = read_until_closed(&mut slow, Duration::from_secs(10));
     let held = start.elapsed();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
     assert!(closed, "connection kept after 408");
-    assert!(held < Duration::from_secs(5), "a slow body held a connection for {held:?}");
+    assert!(
+        held < Duration::from_secs(5),
+        "a slow body held a connection for {held:?}"
+    );
     assert!(healthz_ok(addr));
 }
 
@@ -153,7 +181,10 @@ fn one_address_cannot_take_every_connection() {
     let mut fourth = TcpStream::connect(addr).unwrap();
     let (answer, _, closed) = read_until_closed(&mut fourth, Duration::from_secs(3));
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
-    assert!(answer.contains("\"code\":\"too_many_connections\""), "{answer}");
+    assert!(
+        answer.contains("\"code\":\"too_many_connections\""),
+        "{answer}"
+    );
     assert!(closed);
     // Another address is served meanwhile.
     let other = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
@@ -162,7 +193,11 @@ fn one_address_cannot_take_every_connection() {
         .unwrap();
     other.connect(&addr.into()).unwrap();
     let mut other: TcpStream = other.into();
-    write!(other, "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        other,
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let (answer, _, _) = read_until_closed(&mut other, Duration::from_secs(3));
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     // Closing one gives its place back.
@@ -232,8 +267,13 @@ fn every_error_is_json_and_echoes_little() {
     };
     let json_error = |head: &str, body: &str, status: &str, code: &str| {
         assert!(head.starts_with(&format!("HTTP/1.1 {status}")), "{head}");
-        assert!(head.to_ascii_lowercase().contains("content-type: application/json"), "{head}");
-        let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("content-type: application/json"),
+            "{head}"
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
         assert_eq!(v["error"]["code"], code, "{body}");
         v["error"]["message"].as_str().unwrap().to_string()
     };

@@ -284,8 +284,8 @@ fn bad_requests(backend: Backend) {
         // NaN / inf: JSON has no NaN; 1e999 parses to infinity; both are refused.
         inf,
         nan,
-        // Not unit length.
-        search_body(&big, json!({})),
+        // No direction.
+        search_body(&vec![0.0; v.len()], json!({})),
         // k out of range, unknown field, wrong types, malformed or empty JSON.
         search_body(&v, json!({"k": 0})),
         search_body(&v, json!({"k": 1000})),
@@ -300,6 +300,38 @@ fn bad_requests(backend: Backend) {
             "bad_request",
             http("POST", &url("/v1/search"), Some(&key), Some(body)),
         );
+    }
+    // A vector three times too long is scaled to unit length on arrival: the same products,
+    // and the scores are cosines (as for the unit vector).
+    let unit = http(
+        "POST",
+        &url("/v1/search"),
+        Some(&key),
+        Some(&search_body(&v, json!({}))),
+    );
+    let scaled = http(
+        "POST",
+        &url("/v1/search"),
+        Some(&key),
+        Some(&search_body(&big, json!({}))),
+    );
+    assert_eq!((unit.0, scaled.0), (200, 200), "{scaled:?}");
+    let hits = |r: &serde_json::Value| {
+        r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["id"].as_str().unwrap().to_string(),
+                    h["score"].as_f64().unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    for ((id_u, s_u), (id_s, s_s)) in hits(&unit.2).into_iter().zip(hits(&scaled.2)) {
+        assert_eq!(id_u, id_s);
+        assert!((s_u - s_s).abs() < 1e-4 && s_s <= 1.0001, "{s_u} vs {s_s}");
     }
     // Body over the limit (200 000 bytes here): refused from its declared length, before any of
     // it is sent (no body to race the server's close of the connection).

@@ -7,12 +7,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde_json::json;
+use serde_json::{Value, json};
 use shoplook_core::wire::Event;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiKey, JsonBody};
+use super::extract::{ApiKey, JsonBody, from_json_value, integral_fields, require_objects};
 use crate::error::CatError;
 
 pub fn routes() -> Router<Arc<AppState>> {
@@ -22,8 +22,11 @@ pub fn routes() -> Router<Arc<AppState>> {
 async fn post_event(
     State(state): State<Arc<AppState>>,
     ApiKey(key): ApiKey,
-    JsonBody(event): JsonBody<Event>,
+    JsonBody(mut body): JsonBody<Value>,
 ) -> ApiResult<Response> {
+    require_objects(&body, &[])?;
+    integral_fields(&mut body, &["position"]);
+    let event: Event = from_json_value(body)?;
     crate::store::searches::check_event(&event)?;
     validate_event(&event)?;
     let st = state.clone();
@@ -46,7 +49,7 @@ async fn post_event(
 
 /// Checks a `POST /v1/events` body beyond its JSON shape.
 pub fn validate_event(event: &Event) -> ApiResult<()> {
-    if event.product_id.is_empty() || event.product_id.len() > 200 {
+    if !(1..=200).contains(&event.product_id.chars().count()) {
         return Err(ApiError::bad("`product_id` must be 1..=200 characters"));
     }
     Ok(())

@@ -11,6 +11,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
@@ -101,6 +102,82 @@ pub fn quoted(s: &str) -> String {
     }
 }
 
+/// Scales every `embedding` of a request body (a search, a product, or a batch of them) to
+/// unit length. The numbers are read as f64, as JSON Schema reads them, so the rule is exactly
+/// the document's: any numbers, not all zero (`contains: {not: {const: 0}}`). Scaling by the
+/// largest value first keeps tiny and huge values finite. Every score is then a cosine.
+/// Embeddings that are not arrays of numbers are left for the body's own parsing to refuse.
+pub fn unit_embeddings(body: &mut Value) -> Result<(), ApiError> {
+    match body {
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                unit_embeddings(item).map_err(|e| e.prefixed(&format!("product {i}: ")))?;
+            }
+        }
+        Value::Object(obj) => {
+            if let Some(products @ Value::Array(_)) = obj.get_mut("products") {
+                return unit_embeddings(products);
+            }
+            if let Some(Value::Array(values)) = obj.get_mut("embedding") {
+                let Some(numbers) = values
+                    .iter()
+                    .map(Value::as_f64)
+                    .collect::<Option<Vec<f64>>>()
+                else {
+                    return Ok(());
+                };
+                let top = numbers.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                if top == 0.0 {
+                    return Err(ApiError::bad(
+                        "`embedding` is all zeros: a vector with no direction matches nothing",
+                    ));
+                }
+                let scaled: Vec<f64> = numbers.iter().map(|x| x / top).collect();
+                let norm = scaled.iter().map(|x| x * x).sum::<f64>().sqrt();
+                *values = scaled
+                    .iter()
+                    .map(|x| Value::from((x / norm) as f32))
+                    .collect();
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Rewrites the integer fields `keys` of a JSON object given as integral floats (`46.0`) as
+/// integers: JSON Schema counts `46.0` as an integer, serde's integer types do not, and the
+/// API accepts what its document allows. Fractions and other types are left to be refused.
+pub fn integral_fields(body: &mut Value, keys: &[&str]) {
+    let Value::Object(obj) = body else { return };
+    for key in keys {
+        if let Some(v) = obj.get_mut(*key)
+            && let Some(f) = v.as_f64()
+            && v.is_f64()
+            && f.fract() == 0.0
+            && f.abs() < 9.0e15
+        {
+            *v = Value::from(f as i64);
+        }
+    }
+}
+
+/// Refuses a body that is not a JSON object, or whose `fields` are present and not objects:
+/// serde reads a struct from an array too (`"filters": []`), which the document forbids.
+pub fn require_objects(body: &Value, fields: &[&str]) -> Result<(), ApiError> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::bad("invalid JSON body: expected an object"))?;
+    for f in fields {
+        if obj.get(*f).is_some_and(|v| !v.is_object()) {
+            return Err(ApiError::bad(format!(
+                "invalid JSON body: `{f}` must be an object"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A JSON request body; malformed JSON, unknown fields and wrong types are 400 `bad_request`,
 /// a body over the limit is 413 `payload_too_large`.
 pub struct JsonBody<T>(pub T);
@@ -120,6 +197,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// Reads a body already parsed as JSON into its type (400 `bad_request` with the reason).
+pub fn from_json_value<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
+    serde_json::from_value(v).map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
+}
+
 /// Parses a JSON body as [`JsonBody`] does (400 `bad_request` with the reason).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
@@ -129,6 +211,48 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 mod tests {
     use super::*;
     use shoplook_core::wire::SearchRequest;
+
+    #[test]
+    fn embeddings_become_unit_length_and_zero_is_refused() {
+        use serde_json::json;
+        let norm = |v: &Value| {
+            v["embedding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap().powi(2))
+                .sum::<f64>()
+                .sqrt()
+        };
+        for raw in [
+            json!([3.0, 4.0]),
+            json!([1e300, -1e300]),
+            json!([5e-324, 0.0]),
+            json!([0.0, 2]),
+        ] {
+            let mut body = json!({"embedding": raw, "model": "m"});
+            unit_embeddings(&mut body).unwrap();
+            assert!((norm(&body) - 1.0).abs() < 1e-6, "{body}");
+        }
+        let mut batch = json!([{"embedding": [0.0, 0.0]}]);
+        let e = unit_embeddings(&mut batch).unwrap_err();
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        let mut wrapped = json!({"products": [{"embedding": [0.0, 2.0]}]});
+        unit_embeddings(&mut wrapped).unwrap();
+        assert_eq!(wrapped["products"][0]["embedding"], json!([0.0, 1.0]));
+        // Not numbers: left for the body's parsing to refuse.
+        let mut odd = json!({"embedding": ["a"]});
+        unit_embeddings(&mut odd).unwrap();
+        assert_eq!(odd["embedding"], json!(["a"]));
+    }
+
+    #[test]
+    fn integral_floats_become_integers() {
+        use serde_json::json;
+        let mut body = json!({"k": 46.0, "position": 2.5, "other": 3.0});
+        integral_fields(&mut body, &["k", "position"]);
+        assert_eq!(body, json!({"k": 46, "position": 2.5, "other": 3.0}));
+    }
 
     #[test]
     fn quoted_inputs_are_capped() {

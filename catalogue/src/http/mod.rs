@@ -12,6 +12,7 @@ pub mod events;
 pub mod extract;
 pub mod ops;
 pub mod products;
+pub mod rules;
 pub mod search;
 pub mod server;
 

@@ -14,7 +14,7 @@ use shoplook_core::wire::Product;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{AdminKey, ApiKey, JsonBody, PathSegment, quoted};
+use super::extract::{AdminKey, ApiKey, JsonBody, PathSegment, quoted, unit_embeddings};
 use crate::error::CatError;
 use crate::store::Upserted;
 
@@ -60,6 +60,8 @@ async fn put_products(
     JsonBody(value): JsonBody<Value>,
 ) -> ApiResult<Response> {
     let batch = validate_batch(&state.contract, value)?;
+    // The ids written, in the order sent (the OpenAPI links use them).
+    let ids: Vec<String> = batch.iter().map(|(p, _, _)| p.id.clone()).collect();
     let st = state.clone();
     let (added, updated) = super::blocking(move || {
         let (mut a, mut u) = (0, 0);
@@ -72,15 +74,16 @@ async fn put_products(
         Ok((a, u))
     })
     .await?;
-    Ok(Json(json!({"added": added, "updated": updated})).into_response())
+    Ok(Json(json!({"added": added, "updated": updated, "ids": ids})).into_response())
 }
 
 /// Validates a whole `PUT /v1/products` body (an array of products, or `{"products":[...]}`)
 /// before anything is written: each product with its checked embedding and content hash.
 pub fn validate_batch(
     contract: &ModelContract,
-    value: Value,
+    mut value: Value,
 ) -> ApiResult<Vec<(Product, String, Vec<f32>)>> {
+    unit_embeddings(&mut value)?;
     let not_a_batch = || ApiError::bad("expected an array of products or {\"products\":[...]}");
     let items = match value {
         Value::Array(a) => a,
@@ -100,7 +103,7 @@ pub fn validate_batch(
         let obj = item
             .as_object_mut()
             .ok_or_else(|| ApiError::bad(format!("product {i}: not an object")))?;
-        let mut embedding: Vec<f32> = obj
+        let embedding: Vec<f32> = obj
             .remove("embedding")
             .map(serde_json::from_value)
             .transpose()
@@ -112,7 +115,9 @@ pub fn validate_batch(
             .ok_or_else(|| ApiError::bad(format!("product {i}: `model` is missing")))?;
         crate::search::check_query(contract, &model, &embedding)
             .map_err(|e| ApiError::from(e).prefixed(&format!("product {i}: ")))?;
-        crate::store::to_unit(&mut embedding);
+        // The API's rules (as the OpenAPI document states them), then the feed's checks.
+        super::rules::check_product(item.as_object().expect("checked above"))
+            .map_err(|e| ApiError::bad(format!("product {i}: {e}")))?;
         let product = crate::feed::validate_value(item)
             .map_err(|e| ApiError::bad(format!("product {i}: {e}")))?;
         let mut hashed: Vec<u8> = embedding.iter().flat_map(|v| v.to_le_bytes()).collect();

@@ -5,11 +5,14 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
+use serde_json::Value;
 use shoplook_core::wire::{SearchRequest, SearchResponse};
 
 use super::AppState;
 use super::error::ApiResult;
-use super::extract::{ApiKey, JsonBody};
+use super::extract::{
+    ApiKey, JsonBody, from_json_value, integral_fields, require_objects, unit_embeddings,
+};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/v1/search", post(search))
@@ -18,11 +21,13 @@ pub fn routes() -> Router<Arc<AppState>> {
 async fn search(
     State(state): State<Arc<AppState>>,
     ApiKey(key): ApiKey,
-    JsonBody(mut req): JsonBody<SearchRequest>,
+    JsonBody(mut body): JsonBody<Value>,
 ) -> ApiResult<Json<SearchResponse>> {
+    require_objects(&body, &["filters"])?;
+    unit_embeddings(&mut body)?;
+    integral_fields(&mut body, &["k"]);
+    let req: SearchRequest = from_json_value(body)?;
     crate::search::validate(&state.contract, &req)?;
-    // Within tolerance of unit length; made exact so the scores are cosines.
-    crate::store::to_unit(&mut req.embedding);
     let st = state.clone();
     let resp = super::blocking(move || {
         st.pipeline

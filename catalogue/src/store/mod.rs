@@ -93,14 +93,13 @@ pub fn open_store(config: &StoreConfig) -> CatResult<Box<dyn Store>> {
     }
 }
 
-/// How far from 1 a vector's L2 norm may be. Embeddings from the SDK are unit length to about
-/// 1e-6 (f32) or 1e-3 (f16 storage); anything further off is a client bug, refused with 400
-/// rather than silently rescaled.
+/// How far from 1 a stored or searched vector's L2 norm may be. The HTTP API scales what it
+/// receives to unit length first (`http::extract::unit_embeddings`); this guards every other
+/// way in (ingest, callers of the store), where a vector off by more is a bug.
 pub const NORM_TOLERANCE: f32 = 0.01;
 
 /// Checks a vector against a contract: dimension, finiteness, and unit length within
-/// [`NORM_TOLERANCE`]. Accepted vectors are then made exactly unit length ([`to_unit`]), so
-/// every score the service returns is a cosine.
+/// [`NORM_TOLERANCE`].
 pub fn check_vector(vector: &[f32], contract: &ModelContract) -> CatResult<()> {
     if vector.len() != contract.dim {
         return Err(CatError::Contract(format!(
@@ -125,15 +124,10 @@ pub fn check_vector(vector: &[f32], contract: &ModelContract) -> CatResult<()> {
 }
 
 fn l2_norm(v: &[f32]) -> f32 {
-    v.iter().map(|x| f64::from(*x) * f64::from(*x)).sum::<f64>().sqrt() as f32
-}
-
-/// Scales a vector accepted by [`check_vector`] to unit length.
-pub fn to_unit(vector: &mut [f32]) {
-    let norm = l2_norm(vector);
-    if norm > 0.0 {
-        vector.iter_mut().for_each(|x| *x /= norm);
-    }
+    v.iter()
+        .map(|x| f64::from(*x) * f64::from(*x))
+        .sum::<f64>()
+        .sqrt() as f32
 }
 
 /// True if a product passes the category and filters (the reference semantics both stores

@@ -101,7 +101,7 @@ pub fn check_event(e: &Event) -> CatResult<()> {
         ));
     }
     if let Some(q) = &e.query_id
-        && (q.is_empty() || q.len() > 64)
+        && !(1..=64).contains(&q.chars().count())
     {
         return Err(CatError::Invalid(
             "`query_id` must be 1-64 characters (as the search returned it)".into(),

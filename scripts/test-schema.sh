@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Schemathesis against the real catalogue server, on each store: every operation of the OpenAPI
+# document the server itself serves, generated requests of every kind (examples, coverage of
+# each constraint's edges, fuzzing, and stateful sequences that follow the document's links:
+# PUT /v1/products -> GET / DELETE /v1/products/{id}), all checks on. 0 failures expected.
+#
+#   scripts/test-schema.sh [sqlite] [postgres]     (default: both)
+#
+# Needs the release build (`cargo b`): target/release/shoplook-catalogue. The PostgreSQL run
+# needs SHOPLOOK_TEST_PG_URL (a server with pgvector; scripts/test.sh starts one) and makes a
+# fresh database there. The health check `data_too_large` is off: an embedding is 1280
+# numbers, which is what the API takes. Settings: SHOPLOOK_ST_EXAMPLES (per operation, default 40),
+# SHOPLOOK_ST_SEED (default 1), SHOPLOOK_ST_MAX_TIME (seconds per store, default 150).
+# Prints `schema: N passed, N failed` (one per store run).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$(pwd -P)"
+ST_VERSION="4.32.5"
+TOOLS="${SHOPLOOK_TOOLS:-/var/cache/shoplook-tools}"
+VENV="$TOOLS/schemathesis-$ST_VERSION"
+BIN="$ROOT/target/release/shoplook-catalogue"
+EXAMPLES="${SHOPLOOK_ST_EXAMPLES:-40}"
+SEED="${SHOPLOOK_ST_SEED:-1}"
+MAX_TIME="${SHOPLOOK_ST_MAX_TIME:-150}"
+STORES="${*:-sqlite postgres}"
+log() { printf '[schema] %s\n' "$*" >&2; }
+T0=$(date +%s)
+
+# Schemathesis, pinned, in its own virtual environment (cached).
+if [ ! -x "$VENV/bin/st" ]; then
+  log "installing schemathesis $ST_VERSION into $VENV"
+  mkdir -p "$TOOLS"
+  if ! python3 -m venv "$VENV" 2>/dev/null; then
+    rm -rf "$VENV"
+    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$VENV" || { log "cannot make a Python venv"; exit 1; }
+  fi
+  "$VENV/bin/pip" install -q "schemathesis==$ST_VERSION" \
+    || { rm -rf "$VENV"; log "pip install schemathesis failed"; exit 1; }
+fi
+[ -x "$BIN" ] || { log "$BIN missing: run \`cargo b\` first"; exit 1; }
+log "setup $(( $(date +%s) - T0 ))s"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/shoplook-schema.XXXXXX")"
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+run_store() { # run_store NAME STORE_ARGS...
+  local name="$1" port key i start
+  shift
+  start=$(date +%s)
+  log "$name: ingesting the demo catalogue"
+  "$BIN" ingest "$@" --models "$ROOT/models" fixtures/demo-catalogue/feed.jsonl \
+    >"$WORK/$name-ingest.log" 2>&1 || { cat "$WORK/$name-ingest.log" >&2; return 1; }
+  key="$("$BIN" keys create "$@" --name schemathesis --admin 2>/dev/null | tail -n1)"
+  [ -n "$key" ] || { log "$name: keys create failed"; return 1; }
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  # No rate limit: schemathesis sends thousands of requests from one key.
+  "$BIN" serve "$@" --models "$ROOT/models" --listen "127.0.0.1:$port" --rate-limit 0 \
+    >"$WORK/$name-serve.log" 2>&1 &
+  SERVER_PID=$!
+  for i in $(seq 1 150); do
+    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/$name-serve.log" >&2; return 1; }
+    sleep 0.2
+  done
+  log "$name: schemathesis against http://127.0.0.1:$port/openapi.json"
+  (cd "$WORK" && "$VENV/bin/st" --config-file "$ROOT/scripts/schemathesis/schemathesis.toml" \
+    run "http://127.0.0.1:$port/openapi.json" --checks all \
+    -H "Authorization: Bearer $key" --max-examples "$EXAMPLES" --seed "$SEED" \
+    --max-time "$MAX_TIME" --workers 2 --no-color --output-truncate true \
+    --phases examples,coverage,fuzzing,stateful \
+    --suppress-health-check data_too_large) >"$WORK/$name-st.log" 2>&1
+  local rc=$?
+  # The summary, and every failure in full when there is one.
+  if [ "$rc" -eq 0 ]; then
+    sed -n '/SUMMARY/,$p' "$WORK/$name-st.log" >&2
+  else
+    sed -n '/FAILURES\|ERRORS/,$p' "$WORK/$name-st.log" | cut -c1-600 >&2
+  fi
+  kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+  if grep -q "panicked" "$WORK/$name-serve.log"; then
+    log "$name: the server panicked:"; grep -A3 panicked "$WORK/$name-serve.log" >&2; rc=1
+  fi
+  log "$name: $(( $(date +%s) - start ))s, schemathesis exit $rc"
+  return "$rc"
+}
+
+for store in $STORES; do
+  case "$store" in
+    sqlite) args=(--data "$WORK/sqlite-data") ;;
+    postgres)
+      if [ -z "${SHOPLOOK_TEST_PG_URL:-}" ]; then
+        if [ -n "${CI:-}" ]; then log "SHOPLOOK_TEST_PG_URL not set in CI"; failed=$((failed + 1)); fi
+        log "postgres: SHOPLOOK_TEST_PG_URL not set, skipped"; continue
+      fi
+      db="st_$(date +%s)_$$"
+      # shellcheck source=postgres-env.sh
+      source scripts/postgres-env.sh
+      "$PG_BINDIR/createdb" -d "$SHOPLOOK_TEST_PG_URL" "$db" 2>/dev/null \
+        || "$PG_BINDIR/createdb" --maintenance-db="$SHOPLOOK_TEST_PG_URL" "$db" \
+        || { log "createdb $db failed"; failed=$((failed + 1)); continue; }
+      args=(--store "${SHOPLOOK_TEST_PG_URL%/*}/$db") ;;
+    *) log "unknown store $store"; failed=$((failed + 1)); continue ;;
+  esac
+  if run_store "$store" "${args[@]}"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+done
+log "total $(( $(date +%s) - T0 ))s"
+echo "schema: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
