@@ -40,7 +40,7 @@ log "cargo ndk rustc --profile $PROFILE (${!TRIPLE[*]}, API $API)"
 # cargo applies no LTO to a crate whose outputs include an rlib; building the cdylib alone gets
 # the profile's fat LTO.
 cargo ndk --platform "$API" -t arm64-v8a -t armeabi-v7a -t x86_64 \
-  rustc --profile "$PROFILE" -p shoplook-ffi --crate-type cdylib
+  rustc --profile "$PROFILE" -p shoplook-ffi --no-default-features --crate-type cdylib
 
 rm -rf "$MODULE/src/main/jniLibs" "$MODULE/src/main/kotlin"
 for abi in "${!TRIPLE[@]}"; do

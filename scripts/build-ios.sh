@@ -29,7 +29,7 @@ for t in "${TARGETS[@]}"; do
   # The staticlib alone (not the manifest's cdylib + staticlib + rlib): cargo applies no LTO to
   # a crate whose outputs include an rlib.
   log "cargo rustc --profile $PROFILE --target $t --crate-type staticlib"
-  cargo rustc --profile "$PROFILE" -p shoplook-ffi --target "$t" --crate-type staticlib
+  cargo rustc --profile "$PROFILE" -p shoplook-ffi --no-default-features --target "$t" --crate-type staticlib
 done
 
 rm -rf "$OUT" && mkdir -p "$OUT/device" "$OUT/simulator" "$OUT/gen" "$OUT/include"

@@ -1,4 +1,4 @@
-//! A small blocking client of the catalogue lookup service (feature `client`).
+//! A small blocking client of the catalogue lookup service.
 //!
 //! ```no_run
 //! use shoplook_core::{Engine, AnalyzeOptions};
@@ -17,12 +17,23 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Timeouts: 5 s to connect, 15 s per call (configurable). Connection failures, timeouts and
-//! 5xx answers are retried with exponential backoff (default 2 retries: 0.25 s, 0.5 s); 4xx
-//! answers never are. Errors are typed: [`Error::Offline`], [`Error::Unauthorized`],
-//! [`Error::RateLimited`], [`Error::ContractMismatch`], [`Error::BadRequest`],
-//! [`Error::Server`].
+//! The client builds each request and reads each answer; a [`Transport`] sends it. Two kinds:
+//!
+//! - the built-in one ([`CatalogueClient::new`], feature `client`): ureq with rustls, for the
+//!   CLI, servers and host tests;
+//! - one the app supplies ([`CatalogueClient::with_transport`], every build): phones send
+//!   requests through the platform's HTTP stack (proxies, user-installed CAs, certificate
+//!   pinning, cellular policy), the model of mozilla application-services' "viaduct". The mobile
+//!   library is built without the feature, so neither ureq nor rustls/ring (whose C code needs
+//!   the platform SDK's libc headers) is in it.
+//!
+//! Timeouts: 5 s to connect, 15 s per call (configurable; an app's transport gets the per-call
+//! timeout in [`HttpRequest::timeout`]). Connection failures, timeouts and 5xx answers are retried
+//! with exponential backoff (default 2 retries: 0.25 s, 0.5 s); 4xx answers never are. Errors are
+//! typed: [`Error::Offline`], [`Error::Unauthorized`], [`Error::RateLimited`],
+//! [`Error::ContractMismatch`], [`Error::BadRequest`], [`Error::Server`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -37,14 +48,55 @@ use crate::wire::{
 };
 
 /// Largest answer body read (a search answer with k = 100 is a few tens of kB).
-const MAX_BODY: u64 = 8 << 20;
+pub const MAX_BODY: u64 = 8 << 20;
+
+/// One HTTP request as the client built it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequest {
+    /// `GET`, `POST`, `PUT` or `DELETE`.
+    pub method: String,
+    /// Absolute `http://` or `https://` URL.
+    pub url: String,
+    /// Name and value of each header to send (`Authorization`, `Content-Type`).
+    pub headers: Vec<(String, String)>,
+    /// Empty for `GET` and `DELETE`.
+    pub body: Vec<u8>,
+    /// The whole exchange should not take longer than this.
+    pub timeout: Duration,
+}
+
+/// The answer, whatever its status: the client maps statuses to errors itself.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names in any case (looked up case-insensitively).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends one request and returns the answer of any HTTP status; `Err` only when no answer came
+/// (no network, DNS failure, refused, TLS failure, timeout): the text says why, and the client
+/// reports it as [`Error::Offline`] (and retries).
+pub trait Transport: Send + Sync {
+    fn send(&self, request: &HttpRequest) -> std::result::Result<HttpResponse, String>;
+}
 
 /// Client of one catalogue server. Cheap to clone; safe to share between threads.
 #[derive(Clone)]
 pub struct CatalogueClient {
     base: String,
     api_key: String,
-    agent: ureq::Agent,
+    transport: Arc<dyn Transport>,
+    timeout: Duration,
     retries: u32,
     backoff: Duration,
 }
@@ -60,7 +112,9 @@ impl std::fmt::Debug for CatalogueClient {
 }
 
 impl CatalogueClient {
-    /// `base_url` like `https://catalogue.example.com` or `http://127.0.0.1:8787`.
+    /// `base_url` like `https://catalogue.example.com` or `http://127.0.0.1:8787`; requests
+    /// go through the built-in ureq + rustls transport.
+    #[cfg(feature = "client")]
     pub fn new(base_url: &str, api_key: &str) -> Result<Self> {
         Self::with_timeouts(
             base_url,
@@ -71,11 +125,23 @@ impl CatalogueClient {
     }
 
     /// Like [`CatalogueClient::new`] with explicit connect and whole-call timeouts.
+    #[cfg(feature = "client")]
     pub fn with_timeouts(
         base_url: &str,
         api_key: &str,
         connect: Duration,
         call: Duration,
+    ) -> Result<Self> {
+        let transport = Arc::new(UreqTransport::new(connect, call));
+        Ok(Self::with_transport(base_url, api_key, transport)?.timeout(call))
+    }
+
+    /// A client whose requests go through `transport` (the app's HTTP stack), available in
+    /// every build. No request is made here.
+    pub fn with_transport(
+        base_url: &str,
+        api_key: &str,
+        transport: Arc<dyn Transport>,
     ) -> Result<Self> {
         let base = base_url.trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
@@ -84,20 +150,20 @@ impl CatalogueClient {
                 detail: format!("catalogue URL {base_url:?} must start with http:// or https://"),
             });
         }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(connect))
-            .timeout_global(Some(call))
-            .user_agent(concat!("shoplook-core/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
         Ok(CatalogueClient {
             base,
             api_key: api_key.to_string(),
-            agent,
+            transport,
+            timeout: Duration::from_secs(15),
             retries: 2,
             backoff: Duration::from_millis(250),
         })
+    }
+
+    /// The whole-call timeout handed to the transport with each request.
+    pub fn timeout(mut self, call: Duration) -> Self {
+        self.timeout = call;
+        self
     }
 
     /// Number of retries after a connection failure or a 5xx answer, and the first backoff
@@ -228,42 +294,41 @@ impl CatalogueClient {
 
     /// One HTTP exchange: the body text of a 2xx answer, or the typed error.
     fn once(&self, method: &str, url: &str, payload: Option<&[u8]>) -> Result<String> {
-        let auth = format!("Bearer {}", self.api_key);
-        let sent = match (method, payload) {
-            ("GET", _) => self.agent.get(url).header("Authorization", &auth).call(),
-            ("DELETE", _) => self.agent.delete(url).header("Authorization", &auth).call(),
-            (m, p) => {
-                let req = match m {
-                    "PUT" => self.agent.put(url),
-                    _ => self.agent.post(url),
-                };
-                req.header("Authorization", &auth)
-                    .header("Content-Type", "application/json")
-                    .send(p.unwrap_or(b"{}"))
+        let mut headers = vec![("Authorization".into(), format!("Bearer {}", self.api_key))];
+        let body = match method {
+            "GET" | "DELETE" => Vec::new(),
+            _ => {
+                headers.push(("Content-Type".into(), "application/json".into()));
+                payload.unwrap_or(b"{}").to_vec()
             }
         };
-        let mut response = sent.map_err(|e| transport_error(url, e))?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_string()
-            .map_err(|e| {
-                if status < 300 {
-                    transport_error(url, e)
-                } else {
-                    Error::Server {
-                        status,
-                        detail: e.to_string(),
-                    }
-                }
+        let request = HttpRequest {
+            method: method.to_string(),
+            url: url.to_string(),
+            headers,
+            body,
+            timeout: self.timeout,
+        };
+        let response = self
+            .transport
+            .send(&request)
+            .map_err(|detail| Error::Offline {
+                detail: format!("{url}: {detail}"),
             })?;
+        let status = response.status;
+        if response.body.len() as u64 > MAX_BODY {
+            return Err(Error::Server {
+                status,
+                detail: format!("answer of {} bytes, over {MAX_BODY}", response.body.len()),
+            });
+        }
+        let retry_after = response
+            .header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let text = String::from_utf8(response.body).map_err(|e| Error::Server {
+            status,
+            detail: format!("answer is not UTF-8: {e}"),
+        })?;
         if (200..300).contains(&status) {
             return Ok(text);
         }
@@ -291,9 +356,70 @@ impl CatalogueClient {
     }
 }
 
-fn transport_error(url: &str, e: ureq::Error) -> Error {
-    Error::Offline {
-        detail: format!("{url}: {e}"),
+/// The built-in transport: ureq with rustls (feature `client`).
+#[cfg(feature = "client")]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+}
+
+#[cfg(feature = "client")]
+impl UreqTransport {
+    pub fn new(connect: Duration, call: Duration) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(connect))
+            .timeout_global(Some(call))
+            .user_agent(concat!("shoplook-core/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .new_agent();
+        UreqTransport { agent }
+    }
+}
+
+#[cfg(feature = "client")]
+impl Transport for UreqTransport {
+    fn send(&self, r: &HttpRequest) -> std::result::Result<HttpResponse, String> {
+        let sent = match r.method.as_str() {
+            "GET" | "DELETE" => {
+                let mut req = match r.method.as_str() {
+                    "GET" => self.agent.get(&r.url),
+                    _ => self.agent.delete(&r.url),
+                };
+                for (n, v) in &r.headers {
+                    req = req.header(n, v);
+                }
+                req.call()
+            }
+            m => {
+                let mut req = match m {
+                    "PUT" => self.agent.put(&r.url),
+                    _ => self.agent.post(&r.url),
+                };
+                for (n, v) in &r.headers {
+                    req = req.header(n, v);
+                }
+                req.send(&r.body[..])
+            }
+        };
+        let mut response = sent.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        // One byte over the limit is enough for the client to refuse the answer.
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY + 1)
+            .read_to_vec()
+            .map_err(|e| e.to_string())?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
@@ -312,8 +438,145 @@ fn encode_path(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
 
+    /// A transport that records each request and answers from a script (what an app's
+    /// transport would return), to check what the client sends and how it reads answers.
+    struct Scripted {
+        answers: Mutex<Vec<std::result::Result<HttpResponse, String>>>,
+        seen: Mutex<Vec<HttpRequest>>,
+    }
+
+    impl Scripted {
+        fn new(answers: Vec<std::result::Result<HttpResponse, String>>) -> Arc<Self> {
+            Arc::new(Scripted {
+                answers: Mutex::new(answers),
+                seen: Mutex::new(Vec::new()),
+            })
+        }
+    }
+
+    impl Transport for Scripted {
+        fn send(&self, request: &HttpRequest) -> std::result::Result<HttpResponse, String> {
+            self.seen.lock().unwrap().push(request.clone());
+            self.answers.lock().unwrap().remove(0)
+        }
+    }
+
+    fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn contract(dim: usize) -> ModelContract {
+        ModelContract {
+            id: "m".into(),
+            version: "1".into(),
+            dim,
+        }
+    }
+
+    #[test]
+    fn app_transport_gets_the_request_and_its_answer_is_read() {
+        let t = Scripted::new(vec![
+            Err("no route to host".into()),
+            Ok(answer(503, &[], "busy")),
+            Ok(answer(
+                200,
+                &[("Content-Type", "application/json")],
+                r#"{"results":[],"query_id":"q1","model":"m@1"}"#,
+            )),
+        ]);
+        let c = CatalogueClient::with_transport("https://cat.example/", "slk_k", t.clone())
+            .unwrap()
+            .timeout(Duration::from_secs(3))
+            .retries(2, Duration::from_millis(1));
+        let found = c
+            .search_vector(
+                &[0.6, 0.8],
+                &contract(2),
+                Some("shoes"),
+                5,
+                &SearchFilters::default(),
+            )
+            .unwrap();
+        assert_eq!(found.query_id, "q1");
+        let seen = t.seen.lock().unwrap();
+        assert_eq!(seen.len(), 3, "an offline try and a 503 are retried");
+        let r = &seen[2];
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.url, "https://cat.example/v1/search");
+        assert_eq!(r.timeout, Duration::from_secs(3));
+        assert!(
+            r.headers
+                .contains(&("Authorization".into(), "Bearer slk_k".into()))
+        );
+        assert!(
+            r.headers
+                .contains(&("Content-Type".into(), "application/json".into()))
+        );
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["model"], "m@1");
+        assert_eq!(body["k"], 5);
+        assert_eq!(body["category"], "shoes");
+    }
+
+    #[test]
+    fn app_transport_statuses_map_to_typed_errors() {
+        let cases: Vec<(HttpResponse, fn(&Error) -> bool)> = vec![
+            (
+                answer(
+                    401,
+                    &[],
+                    r#"{"error":{"code":"unauthorized","message":"bad key"}}"#,
+                ),
+                |e| matches!(e, Error::Unauthorized { detail } if detail == "bad key"),
+            ),
+            (answer(429, &[("Retry-After", " 7 ")], ""), |e| {
+                matches!(e, Error::RateLimited { retry_after_s: 7 })
+            }),
+            (answer(404, &[], "gone"), |e| {
+                matches!(e, Error::BadRequest { status: 404, .. })
+            }),
+            (answer(200, &[], "not json"), |e| {
+                matches!(e, Error::Server { status: 200, .. })
+            }),
+            (
+                HttpResponse {
+                    status: 200,
+                    headers: vec![],
+                    body: vec![b' '; MAX_BODY as usize + 1],
+                },
+                |e| matches!(e, Error::Server { .. }),
+            ),
+        ];
+        for (response, expected) in cases {
+            let t = Scripted::new(vec![Ok(response.clone())]);
+            // No retries: 5xx-class errors (the oversized answer) would be asked for again.
+            let c = CatalogueClient::with_transport("http://h", "k", t)
+                .unwrap()
+                .retries(0, Duration::ZERO);
+            let err = c.product("p 1").unwrap_err();
+            assert!(expected(&err), "status {}: {err:?}", response.status);
+        }
+        let t = Scripted::new(vec![Ok(answer(200, &[], "{}"))]);
+        let c = CatalogueClient::with_transport("http://h", "k", t.clone()).unwrap();
+        let _ = c.product("a b/c");
+        let seen = t.seen.lock().unwrap();
+        assert_eq!(seen[0].method, "GET");
+        assert_eq!(seen[0].url, "http://h/v1/products/a%20b%2Fc");
+        assert!(seen[0].body.is_empty());
+    }
+
+    #[cfg(feature = "client")]
     #[test]
     fn unreachable_server_is_offline_after_retries() {
         // Port 9 on loopback: nothing listens there; connection refused at once.
@@ -334,7 +597,8 @@ mod tests {
 
     #[test]
     fn wrong_dimension_is_refused_before_sending() {
-        let c = CatalogueClient::new("http://127.0.0.1:9", "k").unwrap();
+        let t = Scripted::new(vec![]);
+        let c = CatalogueClient::with_transport("http://127.0.0.1:9", "k", t).unwrap();
         let model = ModelContract {
             id: "m".into(),
             version: "1".into(),
@@ -348,7 +612,7 @@ mod tests {
 
     #[test]
     fn bad_base_url_is_refused() {
-        assert!(CatalogueClient::new("ftp://x", "k").is_err());
+        assert!(CatalogueClient::with_transport("ftp://x", "k", Scripted::new(vec![])).is_err());
     }
 
     #[test]

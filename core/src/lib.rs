@@ -7,7 +7,6 @@
 //!
 //! Everything is driven by model manifests ([`manifest`]); [`Engine`] ties the stages together.
 
-#[cfg(feature = "client")]
 pub mod client;
 pub mod detect;
 pub mod embed;

@@ -98,4 +98,48 @@ class CatalogueTest {
         val item = engine.analyze(File(fixtures, "external/bus.jpg").readBytes(), AnalyzeOptions(embed = false)).items.first()
         assertFailsWith<ShopLookException.BadRequest> { client.search(item, engine.embedderContract()) }
     }
+
+    /** The app's transport, counting the requests that went through it. */
+    private class Counting(private val inner: HttpTransport) : HttpTransport {
+        val sent = java.util.concurrent.atomic.AtomicInteger()
+        override fun send(request: HttpRequest): HttpResponse {
+            sent.incrementAndGet()
+            return inner.send(request)
+        }
+    }
+
+    @Test
+    fun platformTransportTalksToTheRealServer() = runBlocking {
+        val transport = Counting(HttpUrlConnectionTransport())
+        val viaApp = CatalogueClient(url!!, key, transport)
+        val embedding = engine.embedImage(File(fixtures, "demo-catalogue/demo-shoe-1.jpg").readBytes())
+        val found = viaApp.searchEmbeddingAsync(embedding, category = "shoes", k = 5u)
+        assertNotNull(found.results.firstOrNull { it.id == "demo-shoe-1" }, "${found.results.map { it.id }}")
+        found.results.forEach(::checkHit)
+        // The same answer as through the built-in client (query ids differ per search).
+        assertEquals(client.searchEmbedding(embedding, "shoes", 5u).results, found.results)
+        viaApp.reportEvent(EventType.CLICK, found.results.first().id, found.queryId)
+        assertEquals("https://example.com/demo/products/demo-shoe-1", viaApp.product("demo-shoe-1").url)
+        assertEquals(3, transport.sent.get())
+
+        val bad = CatalogueClient(url, "slk_not_a_key", HttpUrlConnectionTransport())
+        assertFailsWith<ShopLookException.Unauthorized> { bad.product("demo-shoe-1") }
+        val nobody = CatalogueClient(offlineUrl, key, HttpUrlConnectionTransport())
+        val e = assertFailsWith<ShopLookException.Offline> { nobody.product("demo-shoe-1") }
+        assertTrue(e.detail.contains("ConnectException"), e.detail)
+    }
+
+    @Test
+    fun anExceptionThrownByTheAppTransportIsOffline() {
+        val calls = java.util.concurrent.atomic.AtomicInteger()
+        val broken = object : HttpTransport {
+            override fun send(request: HttpRequest): HttpResponse {
+                calls.incrementAndGet()
+                throw IllegalStateException("no network stack today")
+            }
+        }
+        val e = assertFailsWith<ShopLookException.Offline> { CatalogueClient(url!!, key, broken).product("demo-shoe-1") }
+        assertTrue(e.detail.contains("no network stack today"), e.detail)
+        assertEquals(3, calls.get(), "offline is retried twice")
+    }
 }

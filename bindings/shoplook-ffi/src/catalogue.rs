@@ -1,12 +1,17 @@
-//! The catalogue client: `shoplook_core::client::CatalogueClient` and its wire types.
+//! The catalogue client: `shoplook_core::client::CatalogueClient` and its wire types, and the
+//! HTTP transport an app supplies (its platform's HTTP stack).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use shoplook_core as core;
-use shoplook_core::client::CatalogueClient as CoreClient;
+use shoplook_core::client::{
+    CatalogueClient as CoreClient, HttpRequest as CoreRequest, HttpResponse as CoreResponse,
+    Transport,
+};
 use shoplook_core::wire;
 
-use crate::error::{Result, guard};
+use crate::error::{Result, ShopLookError, guard};
 use crate::task::{CancelToken, run_blocking};
 use crate::types::{Embedding, Item, ModelContract};
 
@@ -177,6 +182,80 @@ impl From<Embedding> for core::Embedding {
     }
 }
 
+/// One HTTP header.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpHeader {
+    pub name: String,
+    pub value: String,
+}
+
+/// A request the catalogue client built, for the app's `HttpTransport` to send.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpRequest {
+    /// `GET`, `POST`, `PUT` or `DELETE`.
+    pub method: String,
+    /// Absolute `http://` or `https://` URL.
+    pub url: String,
+    /// Headers to send (`Authorization`, `Content-Type`).
+    pub headers: Vec<HttpHeader>,
+    /// Empty for `GET` and `DELETE`.
+    pub body: Vec<u8>,
+    /// The whole exchange should not take longer than this.
+    pub timeout_ms: u64,
+}
+
+/// The answer to an `HttpRequest`, whatever its status (the client reads 4xx/5xx itself).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Names in any case.
+    pub headers: Vec<HttpHeader>,
+    pub body: Vec<u8>,
+}
+
+/// Sends the catalogue client's requests through the app's own HTTP stack (Android:
+/// `HttpUrlConnectionTransport`, OkHttp...; iOS: `URLSessionTransport`), so that the platform's
+/// proxies, trust store (user-installed CAs), certificate pinning and cellular policy apply.
+///
+/// Called on a worker thread (never the UI thread); it may block until the answer is there.
+/// Return the answer of any HTTP status; throw `ShopLookError.Offline` (or any exception) only
+/// when no answer came (no network, DNS, refused, TLS failure, timeout).
+#[uniffi::export(with_foreign)]
+pub trait HttpTransport: Send + Sync {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse>;
+}
+
+/// The app's transport seen from core.
+struct AppTransport(Arc<dyn HttpTransport>);
+
+impl Transport for AppTransport {
+    fn send(&self, r: &CoreRequest) -> std::result::Result<CoreResponse, String> {
+        let request = HttpRequest {
+            method: r.method.clone(),
+            url: r.url.clone(),
+            headers: r
+                .headers
+                .iter()
+                .map(|(name, value)| HttpHeader {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+            body: r.body.clone(),
+            timeout_ms: r.timeout.as_millis() as u64,
+        };
+        match self.0.send(request) {
+            Ok(a) => Ok(CoreResponse {
+                status: a.status,
+                headers: a.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+                body: a.body,
+            }),
+            Err(ShopLookError::Offline { detail }) => Err(detail),
+            Err(other) => Err(other.to_string()),
+        }
+    }
+}
+
 /// Client of one catalogue server: finds products that look like an analysed item.
 ///
 /// Cheap to share; every method may be called from any thread. Network calls block (5 s connect
@@ -194,13 +273,28 @@ impl CatalogueClient {
     /// `baseUrl` like `https://catalogue.example.com` or `http://127.0.0.1:8787`; `apiKey` as
     /// issued by `shoplook catalogue keys create`. No request is made here.
     ///
-    /// Throws `BadRequest` if the URL is not http(s).
-    #[uniffi::constructor]
-    pub fn new(base_url: String, api_key: String) -> Result<Arc<Self>> {
+    /// `transport`: the app's HTTP stack (see `HttpTransport`). Phone builds of the library
+    /// (Android AAR, iOS xcframework) have no HTTP client of their own and need one; null/nil
+    /// uses the built-in client (ureq + rustls), which only host builds (cargo feature
+    /// `builtin-http`, on by default) contain.
+    ///
+    /// Throws `BadRequest` if the URL is not http(s), or if `transport` is null/nil in a build
+    /// without the built-in client.
+    #[uniffi::constructor(default(transport = None))]
+    pub fn new(
+        base_url: String,
+        api_key: String,
+        transport: Option<Arc<dyn HttpTransport>>,
+    ) -> Result<Arc<Self>> {
         guard(|| {
-            Ok(Arc::new(CatalogueClient {
-                inner: CoreClient::new(&base_url, &api_key)?,
-            }))
+            let inner = match transport {
+                Some(t) => {
+                    CoreClient::with_transport(&base_url, &api_key, Arc::new(AppTransport(t)))?
+                        .timeout(Duration::from_secs(15))
+                }
+                None => builtin_client(&base_url, &api_key)?,
+            };
+            Ok(Arc::new(CatalogueClient { inner }))
         })
     }
 
@@ -305,6 +399,21 @@ impl CatalogueClient {
     pub fn product(&self, id: String) -> Result<Product> {
         guard(|| Ok(self.inner.product(&id)?.into()))
     }
+}
+
+#[cfg(feature = "builtin-http")]
+fn builtin_client(base_url: &str, api_key: &str) -> Result<CoreClient> {
+    Ok(CoreClient::new(base_url, api_key)?)
+}
+
+#[cfg(not(feature = "builtin-http"))]
+fn builtin_client(_base_url: &str, _api_key: &str) -> Result<CoreClient> {
+    Err(ShopLookError::BadRequest {
+        status: 0,
+        detail: "this build of the library has no HTTP client of its own: pass a transport \
+                 (HttpUrlConnectionTransport on Android, URLSessionTransport on iOS)"
+            .into(),
+    })
 }
 
 fn search(

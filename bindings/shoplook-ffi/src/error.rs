@@ -145,6 +145,13 @@ impl From<CoreError> for ShopLookError {
     }
 }
 
+/// An exception that an app's `HttpTransport` threw other than `ShopLookError`: no answer came.
+impl From<uniffi::UnexpectedUniFFICallbackError> for ShopLookError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        ShopLookError::Offline { detail: e.reason }
+    }
+}
+
 pub(crate) type Result<T, E = ShopLookError> = std::result::Result<T, E>;
 
 /// Runs `f`, turning a panic into [`ShopLookError::Internal`].

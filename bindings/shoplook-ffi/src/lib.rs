@@ -21,7 +21,8 @@ mod test_hooks;
 mod types;
 
 pub use catalogue::{
-    CatalogueClient, EventType, Product, SearchFilters, SearchHit, SearchResponse,
+    CatalogueClient, EventType, HttpHeader, HttpRequest, HttpResponse, HttpTransport, Product,
+    SearchFilters, SearchHit, SearchResponse,
 };
 pub use error::ShopLookError;
 use error::{Result, guard};

@@ -82,7 +82,7 @@ public final class DemoController: @unchecked Sendable {
 
     public init(engine: @escaping () async throws -> ShopLook,
                 settings: DemoSettings = DemoSettings(),
-                clientFor: @escaping (DemoSettings) throws -> CatalogueClient = { try CatalogueClient(baseUrl: $0.catalogueURL, apiKey: $0.apiKey) },
+                clientFor: @escaping (DemoSettings) throws -> CatalogueClient = { try CatalogueClient(baseUrl: $0.catalogueURL, apiKey: $0.apiKey, transport: demoTransport()) },
                 analyzeOptions: AnalyzeOptions = AnalyzeOptions(maxItems: 20)) {
         self.engine = engine
         self._settings = settings.normalized
@@ -315,4 +315,16 @@ extension NSLock {
         defer { unlock() }
         return try body()
     }
+}
+
+/// The app's HTTP stack for the catalogue client: URLSession on Apple platforms (the phone
+/// library has no HTTP client of its own). On Linux, where the host tests run, the library's
+/// built-in client: swift-corelibs-foundation's URLSession traps on the catalogue's 401 answers
+/// there (bindings/README.md, "Networking").
+public func demoTransport() -> HttpTransport? {
+    #if canImport(FoundationNetworking)
+    return nil
+    #else
+    return URLSessionTransport()
+    #endif
 }

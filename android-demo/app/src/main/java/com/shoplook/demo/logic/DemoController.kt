@@ -6,6 +6,7 @@ package com.shoplook.demo.logic
 import com.shoplook.AnalyzeOptions
 import com.shoplook.CatalogueClient
 import com.shoplook.EventType
+import com.shoplook.HttpUrlConnectionTransport
 import com.shoplook.Rect
 import com.shoplook.SearchHit
 import com.shoplook.SearchResponse
@@ -31,7 +32,7 @@ class DemoController(
     private val scope: CoroutineScope,
     private val engine: suspend () -> ShopLook,
     settings: DemoSettings = DemoSettings(),
-    private val clientFor: (DemoSettings) -> CatalogueClient = { CatalogueClient(it.catalogueUrl, it.apiKey) },
+    private val clientFor: (DemoSettings) -> CatalogueClient = { CatalogueClient(it.catalogueUrl, it.apiKey, HttpUrlConnectionTransport()) },
     private val analyzeOptions: AnalyzeOptions = AnalyzeOptions(maxItems = 20u),
 ) {
     private val _state = MutableStateFlow<Screen>(Screen.Capture)
