@@ -191,14 +191,22 @@ impl Engine {
                 "at least one detector is needed",
             ));
         }
-        let detectors = detectors
-            .iter()
-            .map(|f| detect::load(ModelManifest::from_json(&f.manifest_json)?, &f.onnx))
-            .collect::<Result<Vec<_>>>()?;
-        let embedder = Embedder::load(
-            ModelManifest::from_json(&embedder.manifest_json)?,
-            &embedder.onnx,
-        )?;
+        // Loading (parsing, optimising) a model is single-threaded work inside tract: the
+        // embedder loads on a second thread while the detectors load on this one.
+        let load_detectors = || {
+            detectors
+                .iter()
+                .map(|f| detect::load(ModelManifest::from_json(&f.manifest_json)?, &f.onnx))
+                .collect::<Result<Vec<_>>>()
+        };
+        let load_embedder = || {
+            Embedder::load(
+                ModelManifest::from_json(&embedder.manifest_json)?,
+                &embedder.onnx,
+            )
+        };
+        let (detectors, embedder) = crate::platform::join(load_detectors, load_embedder);
+        let (detectors, embedder) = (detectors?, embedder?);
         Ok(Engine {
             detectors,
             embedder,

@@ -2,7 +2,7 @@
 //! builds for native (Linux, macOS, Windows), Android, iOS and `wasm32-unknown-unknown`:
 //!
 //! - a monotonic clock for [`Timings`](crate::Timings): [`Instant`];
-//! - "run these closures in parallel": [`parallel_map`];
+//! - "run these closures in parallel": [`parallel_map`], [`join`];
 //! - how many threads are worth using: [`available_threads`].
 //!
 //! File access is not here: only the native-only constructors ([`Engine::from_dir`],
@@ -62,6 +62,31 @@ where
     parts.into_iter().map(|p| Some(f(p))).collect()
 }
 
+/// Runs `a` on the calling thread and `b` on a second one (where the platform has threads;
+/// one after the other on wasm) and returns both results. A panic in either is re-raised here.
+pub fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA,
+    B: FnOnce() -> RB + Send,
+    RB: Send,
+{
+    #[cfg(not(target_family = "wasm"))]
+    {
+        std::thread::scope(|s| {
+            let second = s.spawn(b);
+            let ra = a();
+            let rb = second
+                .join()
+                .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
+            (ra, rb)
+        })
+    }
+    #[cfg(target_family = "wasm")]
+    {
+        (a(), b())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +100,12 @@ mod tests {
         assert_eq!(out, vec![Some(10), Some(20), None, Some(40)]);
         assert_eq!(parallel_map(vec![7], |x| x + 1), vec![Some(8)]);
         assert!(parallel_map(Vec::<u8>::new(), |x| x).is_empty());
+    }
+
+    #[test]
+    fn join_returns_both_results() {
+        let (a, b) = join(|| 1 + 1, || "two".to_string());
+        assert_eq!((a, b.as_str()), (2, "two"));
     }
 
     #[test]
