@@ -931,3 +931,66 @@ fn purge_deletes_what_is_older_than_the_cutoff_only(backend: &dyn Backend) {
     assert_eq!((s.len(), e.len()), (1, 1));
     assert!(s[0].seq > last_s && e[0].seq > last_e);
 }
+
+// ---------------------------------------------------------------------------------------
+// Migration of an event log written before events counted once (store-specific set-up)
+
+/// The old log's rows: a click reported twice with its query, and twice without one.
+const OLD_EVENTS: &str = "('click','p01','q1','app'),('click','p01','q1','app'),
+                          ('click','p01',NULL,'app'),('click','p01',NULL,'app')";
+
+fn assert_migrated(store: &dyn Store) {
+    let logged = store.events_since(0, 100).unwrap();
+    let q: Vec<Option<&str>> = logged.iter().map(|e| e.event.query_id.as_deref()).collect();
+    assert_eq!(
+        q,
+        [Some("q1"), None, None],
+        "the duplicate with a query id is gone"
+    );
+    let again = Event {
+        kind: EventType::Click,
+        product_id: "p01".into(),
+        query_id: Some("q1".into()),
+        position: None,
+        session_id: None,
+    };
+    assert!(
+        !store.record_event(&again, "app").unwrap(),
+        "and counts once from now on"
+    );
+    assert!(store.record_event(&event(0), "app").unwrap());
+    let last = store.events_since(0, 100).unwrap();
+    assert!(last[3].seq > last[2].seq);
+}
+
+#[test]
+fn sqlite_old_event_log_is_migrated() {
+    let dir = SqliteDir::fresh().unwrap();
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let conn = rusqlite::Connection::open(dir.0.join("catalogue.db")).unwrap();
+    conn.execute_batch(&format!(
+        "CREATE TABLE events (n INTEGER PRIMARY KEY, ts INTEGER NOT NULL, type TEXT NOT NULL,
+             product_id TEXT NOT NULL, query_id TEXT, key_name TEXT NOT NULL);
+         INSERT INTO events (ts, type, product_id, query_id, key_name)
+             SELECT 1, column1, column2, column3, column4 FROM (VALUES {OLD_EVENTS});"
+    ))
+    .unwrap();
+    drop(conn);
+    assert_migrated(dir.open().as_ref());
+}
+
+#[test]
+fn postgres_old_event_log_is_migrated() {
+    let Some(db) = PgDatabase::fresh() else {
+        return;
+    };
+    let store = PgStore::open(&db.url, None).unwrap();
+    store.execute("DROP INDEX events_once").unwrap();
+    store
+        .execute(&format!(
+            "INSERT INTO events (type, product_id, query_id, key_name) VALUES {OLD_EVENTS}"
+        ))
+        .unwrap();
+    drop(store);
+    assert_migrated(db.open().as_ref());
+}

@@ -30,6 +30,14 @@ CREATE TABLE IF NOT EXISTS events (
 ALTER TABLE events ADD COLUMN IF NOT EXISTS position integer;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS session_id text;
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
+-- A log written before events counted once may hold duplicates: keep the first of each.
+DO $$ BEGIN
+    IF to_regclass('events_once') IS NULL THEN
+        DELETE FROM events a USING events b
+        WHERE a.query_id IS NOT NULL AND a.key_name = b.key_name AND a.type = b.type
+            AND a.query_id = b.query_id AND a.product_id = b.product_id AND a.n > b.n;
+    END IF;
+END $$;
 CREATE UNIQUE INDEX IF NOT EXISTS events_once ON events (key_name, type, query_id, product_id)
     WHERE query_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS searches (
