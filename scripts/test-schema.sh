@@ -80,7 +80,7 @@ run_store() { # run_store NAME STORE_ARGS...
   local rc=$?
   # The summary, and every failure in full when there is one.
   if [ "$rc" -eq 0 ]; then
-    sed -n '/SUMMARY/,$p' "$WORK/$name-st.log" >&2
+    sed -n '/Stateful (in/,$p' "$WORK/$name-st.log" >&2
   else
     sed -n '/FAILURES\|ERRORS/,$p' "$WORK/$name-st.log" | cut -c1-600 >&2
   fi

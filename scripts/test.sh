@@ -9,6 +9,8 @@
 #   rust        `cargo t`: core + CLI on real photos and models, catalogue end to end and the
 #               store conformance suite on both stores (embedded; real PostgreSQL + pgvector),
 #               FFI unit tests
+#   schema      schemathesis (pinned) against the real server on both stores: every operation of
+#               the served OpenAPI document, examples/coverage/fuzzing/stateful, all checks
 #   wasm32      `cargo check` of core for wasm32-unknown-unknown (core stays platform-neutral)
 #   bindings    generated Kotlin (JVM) and Swift (Linux) against the library built above and a
 #               real catalogue server
@@ -18,7 +20,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd -P)"
-STAGES="${SHOPLOOK_TEST_STAGES:-rust wasm32 bindings}"
+STAGES="${SHOPLOOK_TEST_STAGES:-rust schema wasm32 bindings}"
 LOGS="$ROOT/target/test-logs"
 mkdir -p "$LOGS"
 PG_PORT="${SHOPLOOK_TEST_PG_PORT:-54331}"
@@ -68,6 +70,7 @@ await() { # await NAME: waits for a background job, prints its log on failure, r
 }
 
 PG_STARTED=0
+PG_URL=""
 finish() {
   jobs -p | xargs -r kill 2>/dev/null
   [ "$PG_STARTED" = 1 ] && scripts/stop-postgres.sh "$PG_PORT" >/dev/null 2>&1
@@ -99,7 +102,17 @@ rust_tests() {
   url="$(scripts/start-postgres.sh "$PG_PORT" | tail -n 1)" || return 1
   PG_STARTED=1
   echo "[test] PostgreSQL + pgvector at $url" >&2
+  PG_URL="$url"
   SHOPLOOK_TEST_PG_URL="$url" cargo t
+}
+schema_tests() {
+  # The PostgreSQL started for the rust stage (or one started here when that stage is skipped).
+  if [ -z "$PG_URL" ]; then
+    await setup-postgres-photos || return 1
+    PG_URL="$(scripts/start-postgres.sh "$PG_PORT" | tail -n 1)" || return 1
+    PG_STARTED=1
+  fi
+  SHOPLOOK_TEST_PG_URL="$PG_URL" scripts/test-schema.sh sqlite postgres
 }
 wasm32_check() {
   await setup-wasm32 || return 1
@@ -114,6 +127,7 @@ bindings_tests() {
 for stage in $STAGES; do
   case "$stage" in
     rust) run_stage "rust: core, cli, catalogue, ffi" rust_tests ;;
+    schema) run_stage "schema: schemathesis, both stores" schema_tests ;;
     wasm32) run_stage "wasm32: cargo check core" wasm32_check ;;
     bindings) run_stage "bindings: kotlin + swift" bindings_tests ;;
     *) echo "unknown stage $stage" >&2; FAILED+=("$stage") ;;

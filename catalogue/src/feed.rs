@@ -143,6 +143,20 @@ fn id_string(v: &serde_json::Value) -> Option<String> {
 }
 
 fn validate(raw: RawProduct) -> Result<Product, String> {
+    // NUL fits in no PostgreSQL text value; refused on both stores alike.
+    if [
+        &raw.title,
+        &raw.brand,
+        &raw.currency,
+        &raw.category,
+        &raw.image,
+        &raw.url,
+    ]
+    .iter()
+    .any(|s| s.contains('\0'))
+    {
+        return Err("text fields must not contain NUL characters".into());
+    }
     let id = id_string(&raw.id).ok_or("`id` must be a non-empty string or a number")?;
     if id.len() > 200 || id.chars().any(|c| c.is_control()) {
         return Err("`id` must be at most 200 characters, without control characters".into());

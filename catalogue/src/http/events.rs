@@ -12,7 +12,7 @@ use shoplook_core::wire::Event;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiKey, JsonBody, from_json_value, integral_fields, require_objects};
+use super::extract::{ApiKey, JsonBody, from_json_value, integral_fields, quoted, require_objects};
 use crate::error::CatError;
 
 pub fn routes() -> Router<Arc<AppState>> {
@@ -29,6 +29,11 @@ async fn post_event(
     let event: Event = from_json_value(body)?;
     crate::store::searches::check_event(&event)?;
     validate_event(&event)?;
+    // Product ids hold no control characters (feeds and the API refuse them), so such an id
+    // names no product: 404 without asking the store (PostgreSQL cannot even hold a NUL).
+    if !super::products::may_exist(&event.product_id) {
+        return Err(CatError::NotFound(format!("product {}", quoted(&event.product_id))).into());
+    }
     let st = state.clone();
     let fresh = super::blocking(move || {
         if st.store.get(&event.product_id)?.is_none() {

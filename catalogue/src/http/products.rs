@@ -27,11 +27,20 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/products/{id}", get(get_product).delete(delete_product))
 }
 
+/// Whether a product could have this id: stored ids hold no control characters (feeds and the
+/// API refuse them), and PostgreSQL cannot even be asked about one with a NUL.
+pub fn may_exist(id: &str) -> bool {
+    !id.is_empty() && !id.chars().any(char::is_control)
+}
+
 async fn get_product(
     State(state): State<Arc<AppState>>,
     _key: ApiKey,
     PathSegment(id): PathSegment,
 ) -> ApiResult<Response> {
+    if !may_exist(&id) {
+        return Err(CatError::NotFound(format!("product {}", quoted(&id))).into());
+    }
     let st = state.clone();
     let idc = id.clone();
     match super::blocking(move || st.store.get(&idc)).await? {
@@ -45,6 +54,9 @@ async fn delete_product(
     _admin: AdminKey,
     PathSegment(id): PathSegment,
 ) -> ApiResult<Response> {
+    if !may_exist(&id) {
+        return Err(CatError::NotFound(format!("product {}", quoted(&id))).into());
+    }
     let st = state.clone();
     let idc = id.clone();
     if super::blocking(move || st.store.delete(&idc)).await? {

@@ -49,6 +49,12 @@ impl Retriever {
         store: &(impl Candidates + ?Sized),
         req: &SearchRequest,
     ) -> CatResult<Vec<Candidate>> {
+        // No stored text holds a NUL (feeds and the API refuse it; PostgreSQL text cannot hold
+        // it), so a filter with one matches nothing, on either store, without asking.
+        let nul = |s: &Option<String>| s.as_deref().is_some_and(|s| s.contains('\0'));
+        if nul(&req.category) || nul(&req.filters.brand) {
+            return Ok(Vec::new());
+        }
         Ok(store
             .nearest(req, self.candidates_for(req.k))?
             .into_iter()

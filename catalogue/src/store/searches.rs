@@ -101,10 +101,13 @@ pub fn check_event(e: &Event) -> CatResult<()> {
         ));
     }
     if let Some(q) = &e.query_id
-        && !(1..=64).contains(&q.chars().count())
+        && (!(1..=64).contains(&q.len())
+            || !q
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
     {
         return Err(CatError::Invalid(
-            "`query_id` must be 1-64 characters (as the search returned it)".into(),
+            "`query_id` must be 1-64 characters of A-Z, a-z, 0-9, '-' and '_' (as the search returned it)".into(),
         ));
     }
     Ok(())
