@@ -150,14 +150,20 @@ impl ModelManifest {
         }
         match self.kind {
             ModelKind::Detector => {
-                if self.decoder.is_none() {
-                    return bad("a detector needs a decoder");
+                match &self.decoder {
+                    None => return bad("a detector needs a decoder"),
+                    Some(decoder) => self.validate_decoder(decoder)?,
                 }
                 if self.labels.is_empty() {
                     return bad("a detector needs labels");
                 }
                 if let Some(unknown) = self.categories.keys().find(|l| !self.labels.contains(l)) {
                     return bad(&format!("category mapping names unknown label {unknown:?}"));
+                }
+                if let Some(s) = self.default_min_score
+                    && !(0.0..1.0).contains(&s)
+                {
+                    return bad("default_min_score must be within [0, 1)");
                 }
             }
             ModelKind::Embedder => match &self.embedding {
@@ -170,5 +176,138 @@ impl ModelManifest {
             },
         }
         Ok(())
+    }
+}
+
+/// Most anchors an SSD manifest may ask for (the shipped detector has 1917): anchors are
+/// generated before the model's outputs can be checked against them.
+pub const MAX_SSD_ANCHORS: usize = 1 << 20;
+
+impl ModelManifest {
+    /// Checks what the detector heads compute from the decoder section before any ONNX output
+    /// is looked at: SSD anchors are generated from it and GFL grids divided by its strides.
+    fn validate_decoder(&self, decoder: &DecoderSpec) -> Result<()> {
+        let bad = |d: &str| Err(Error::model_invalid(&self.id, d));
+        let nms_iou = match decoder {
+            DecoderSpec::Ssd {
+                anchors,
+                box_scales,
+                nms_iou,
+                ..
+            } => {
+                if anchors.strides.is_empty() || anchors.strides.contains(&0) {
+                    return bad("SSD anchor strides must be non-empty and non-zero");
+                }
+                if box_scales.iter().any(|s| *s == 0.0 || !s.is_finite()) {
+                    return bad("SSD box_scales must be finite and non-zero");
+                }
+                let n = ssd_anchor_count(anchors, self.input.width, self.input.height);
+                if n != anchors.count || n > MAX_SSD_ANCHORS {
+                    return bad(&format!(
+                        "the anchor generator gives {n} anchors (at most {MAX_SSD_ANCHORS}), \
+                         the manifest says {}",
+                        anchors.count
+                    ));
+                }
+                *nms_iou
+            }
+            DecoderSpec::Gfl {
+                outputs,
+                strides,
+                nms_iou,
+                ..
+            } => {
+                if outputs.len() != strides.len() || strides.is_empty() || strides.contains(&0) {
+                    return bad("GFL needs one (scores, boxes) output pair per non-zero stride");
+                }
+                *nms_iou
+            }
+        };
+        if !(0.0..=1.0).contains(&nms_iou) {
+            return bad("nms_iou must be within [0, 1]");
+        }
+        Ok(())
+    }
+}
+
+/// How many anchors [`crate::detect::ssd::generate_anchors`] makes for `spec`, counted without
+/// generating them (saturating: a huge count is refused, not overflowed). Strides are non-zero.
+fn ssd_anchor_count(spec: &SsdAnchorSpec, input_w: u32, input_h: u32) -> usize {
+    spec.strides
+        .iter()
+        .enumerate()
+        .fold(0usize, |total, (layer, &stride)| {
+            let boxes = if layer == 0 && spec.reduce_boxes_in_lowest_layer {
+                3
+            } else {
+                spec.aspect_ratios.len().saturating_add(1)
+            };
+            let cells = input_w.div_ceil(stride) as usize * input_h.div_ceil(stride) as usize;
+            total.saturating_add(cells.saturating_mul(boxes))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped(name: &str) -> serde_json::Value {
+        let path = format!("{}/../models/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn parse(v: &serde_json::Value) -> Result<ModelManifest> {
+        ModelManifest::from_json(&serde_json::to_vec(v).unwrap())
+    }
+
+    #[test]
+    fn shipped_manifests_pass() {
+        for name in ["ssd_mbv2_oidv4", "nanodet", "efficientnet_lite0_feat"] {
+            parse(&shipped(name)).unwrap();
+        }
+    }
+
+    /// Found by fuzzing (fuzz target `manifest`): an SSD stride of 0 divided by zero in the
+    /// anchor generator, and a huge anchor count aborted on allocation, both before the
+    /// manifest's count was compared with the generator's.
+    #[test]
+    fn ssd_anchor_specs_that_would_panic_or_exhaust_memory_are_refused() {
+        let mut zero_stride = shipped("ssd_mbv2_oidv4");
+        zero_stride["decoder"]["anchors"]["strides"][2] = 0.into();
+        let e = parse(&zero_stride).unwrap_err().to_string();
+        assert!(e.contains("non-zero"), "{e}");
+
+        let mut huge = shipped("ssd_mbv2_oidv4");
+        huge["decoder"]["anchors"]["count"] = u64::MAX.into();
+        let e = parse(&huge).unwrap_err().to_string();
+        assert!(e.contains("anchor generator gives 1917"), "{e}");
+
+        let mut dense = shipped("ssd_mbv2_oidv4");
+        dense["input"]["width"] = 4096.into();
+        dense["input"]["height"] = 4096.into();
+        dense["decoder"]["anchors"]["strides"] = serde_json::json!([1, 1, 1]);
+        dense["decoder"]["anchors"]["count"] = (4096 * 4096 * 3 + 2 * 4096 * 4096 * 6).into();
+        let e = parse(&dense).unwrap_err().to_string();
+        assert!(e.contains("at most"), "{e}");
+
+        let mut bad_iou = shipped("nanodet");
+        bad_iou["decoder"]["nms_iou"] = 1.5.into();
+        assert!(parse(&bad_iou).is_err());
+        let mut zero_gfl = shipped("nanodet");
+        zero_gfl["decoder"]["strides"][0] = 0.into();
+        assert!(parse(&zero_gfl).is_err());
+        let mut min_score = shipped("ssd_mbv2_oidv4");
+        min_score["default_min_score"] = 1.0.into();
+        assert!(parse(&min_score).is_err());
+    }
+
+    #[test]
+    fn the_anchor_count_matches_the_generator() {
+        let m = parse(&shipped("ssd_mbv2_oidv4")).unwrap();
+        let Some(DecoderSpec::Ssd { anchors, .. }) = &m.decoder else {
+            panic!("an SSD manifest")
+        };
+        let generated = crate::detect::ssd::generate_anchors(anchors, 300, 300);
+        assert_eq!(ssd_anchor_count(anchors, 300, 300), generated.len());
     }
 }
