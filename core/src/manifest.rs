@@ -267,9 +267,9 @@ mod tests {
         }
     }
 
-    /// Found by fuzzing (fuzz target `manifest`): an SSD stride of 0 divided by zero in the
-    /// anchor generator, and a huge anchor count aborted on allocation, both before the
-    /// manifest's count was compared with the generator's.
+    /// Found while writing the `manifest` fuzz target (which generates the anchors of every
+    /// manifest that validates): an SSD stride of 0 divided by zero in the anchor generator,
+    /// and a huge anchor count aborted on allocation, both before the count was checked.
     #[test]
     fn ssd_anchor_specs_that_would_panic_or_exhaust_memory_are_refused() {
         let mut zero_stride = shipped("ssd_mbv2_oidv4");
