@@ -32,9 +32,17 @@ pub fn resize_region(src: &RgbImage, region: &Rect, width: u32, height: u32) -> 
     let source = images::ImageRef::new(w, h, src.as_raw(), PixelType::U8x3)
         .expect("an RgbImage buffer always matches its size");
     let mut dest = images::Image::new(width.max(1), height.max(1), PixelType::U8x3);
+    // The crop is checked in f64 against the source: an f32 region clamped to the edge can
+    // still end an ulp past it once widened (x + width > w), which the resizer refuses.
+    let (x, y) = (
+        f64::from(r.x).clamp(0.0, f64::from(w)),
+        f64::from(r.y).clamp(0.0, f64::from(h)),
+    );
+    let crop_w = f64::from(r.width).min(f64::from(w) - x);
+    let crop_h = f64::from(r.height).min(f64::from(h) - y);
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
-        .crop(r.x as f64, r.y as f64, r.width as f64, r.height as f64);
+        .crop(x, y, crop_w, crop_h);
     Resizer::new()
         .resize(&source, &mut dest, &options)
         .expect("same pixel type on both sides and a crop inside the source");
@@ -81,6 +89,25 @@ pub fn fill_input(tensor: &mut Array4<f32>, index: usize, image: &RgbImage, spec
                     planes[c][i] = (src[order[c]] as f32 - spec.mean[c]) * scale[c];
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod edge_tests {
+    use super::*;
+
+    #[test]
+    fn regions_ending_on_the_edge_never_fall_outside_after_rounding() {
+        // Regions clamped to the right/bottom edge at many fractional offsets: f32 rounding
+        // once put `x + width` an ulp past the edge and the resizer panicked.
+        let src = RgbImage::new(641, 479);
+        for i in 0..2000 {
+            let x = (i as f32 * 0.3183) % 630.0;
+            let y = (i as f32 * 0.2371) % 470.0;
+            let r = Rect::new(x, y, 641.0 - x, 479.0 - y);
+            let out = resize_region(&src, &r, 8, 8);
+            assert_eq!(out.dimensions(), (8, 8));
         }
     }
 }
