@@ -293,10 +293,7 @@ pub fn serve_blocking(
     config: ServeConfig,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), CatError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(serve(store, contract, config, ready))
+    serve_blocking_with(store, contract, config, Pipeline::default(), ready)
 }
 
 /// [`serve_with`] on a runtime of its own.
