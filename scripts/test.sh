@@ -92,6 +92,10 @@ bg setup-postgres-photos bash -c 'scripts/setup-postgres.sh && scripts/fetch-pho
 case " $STAGES " in *" wasm32 "*)
   bg setup-wasm32 rustup target add "$WASM_TARGET" ;;
 esac
+# Real-browser stages (console, web): Debian's chromium + puppeteer-core (scripts/setup-browser.sh).
+case " $STAGES " in *" console "* | *" web "*)
+  bg setup-browser scripts/setup-browser.sh ;;
+esac
 
 run_stage "build (cargo b: one compile)" cargo b
 if [ "${#FAILED[@]}" -gt 0 ]; then exit 1; fi
