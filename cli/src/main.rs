@@ -160,7 +160,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
             }
             if json {
-                println!("{}", analysis_json(&analysis));
+                println!("{}", analysis.to_json());
             } else {
                 print_table(&photo, &analysis);
             }
@@ -180,10 +180,7 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             .map_err(|e| e.to_string())?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"model": embedding.model, "embedding": embedding.vector})
-                );
+                println!("{}", embedding.to_json());
             } else {
                 let v: Vec<String> = embedding.vector.iter().map(|x| format!("{x:.6}")).collect();
                 println!("{} {}", embedding.model, v.join(" "));
@@ -203,22 +200,6 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Catalogue { command } => catalogue::run(command),
         Command::Lookup(args) => catalogue::run_lookup(args),
     }
-}
-
-/// The stable JSON shape of `analyze --json`.
-fn analysis_json(a: &Analysis) -> serde_json::Value {
-    serde_json::json!({
-        "width": a.width,
-        "height": a.height,
-        "items": a.items,
-        "timings_ms": {
-            "decode": a.timings.decode_ms,
-            "detect": a.timings.detect_ms,
-            "embed": a.timings.embed_ms,
-            "total": a.timings.total_ms,
-        },
-        "models": { "detectors": a.detectors, "embedder": a.embedder },
-    })
 }
 
 fn print_table(photo: &Path, a: &Analysis) {

@@ -39,6 +39,11 @@ impl Embedding {
     pub fn cosine(&self, other: &Embedding) -> f32 {
         dot(&self.vector, &other.vector)
     }
+
+    /// The JSON shape of `shoplook embed --json`: `{"model": {...}, "embedding": [...]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"model": self.model, "embedding": self.vector})
+    }
 }
 
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {

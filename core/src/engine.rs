@@ -146,6 +146,25 @@ pub struct Analysis {
     pub embedder: ModelContract,
 }
 
+impl Analysis {
+    /// The stable JSON shape of `shoplook analyze --json` (also what the WebAssembly build
+    /// returns): `width`, `height`, `items`, `timings_ms`, `models`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "width": self.width,
+            "height": self.height,
+            "items": self.items,
+            "timings_ms": {
+                "decode": self.timings.decode_ms,
+                "detect": self.timings.detect_ms,
+                "embed": self.timings.embed_ms,
+                "total": self.timings.total_ms,
+            },
+            "models": { "detectors": self.detectors, "embedder": self.embedder },
+        })
+    }
+}
+
 /// Loaded models. `Send + Sync`: load once, share (e.g. in an `Arc`) and call from any thread.
 pub struct Engine {
     detectors: Vec<Box<dyn Detector>>,
