@@ -1,5 +1,5 @@
-//! API keys and per-key rate limits (the key logic; the HTTP extractors that use it are in
-//! `http::extract`).
+//! API keys, their roles ([`Role`]) and per-key rate limits (the key logic; the HTTP
+//! extractors that use it, `ApiKey` and `RequireRole<..>`, are in `http::extract`).
 //!
 //! Keys are 256-bit random secrets (`slk_` + 64 hex digits), shown once when created; only
 //! their SHA-256 is stored. A plain (unsalted, fast) hash is enough for secrets of this
@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 use crate::error::CatResult;
 use crate::store::{KeyInfo, Store};
 
+pub use crate::store::keys::{ROLE_NAMES, Role};
+
 pub const KEY_PREFIX: &str = "slk_";
 
-/// Creates a key, stores its hash, returns the secret (to be printed once).
-pub fn create_key(store: &dyn Store, name: &str, admin: bool) -> CatResult<String> {
+/// Creates a key with its role, stores its hash, returns the secret (to be printed once).
+pub fn create_key(store: &dyn Store, name: &str, role: &Role) -> CatResult<String> {
     let secret = format!("{KEY_PREFIX}{}", crate::random_hex(32));
-    store.create_key(name, &hash_key(&secret), admin)?;
+    store.create_key(name, &hash_key(&secret), role)?;
     Ok(secret)
 }
 

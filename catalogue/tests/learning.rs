@@ -163,7 +163,12 @@ fn spam_does_not_move_other_shoppers_rankings(backend: common::Backend) {
     // The spammer's target: the product 8th for the first probe (it would climb if counted).
     let target = before[0][7].0.clone();
 
-    let spam_key = shoplook_catalogue::keys::create_key(store.as_ref(), "spammer", false).unwrap();
+    let spam_key = shoplook_catalogue::keys::create_key(
+        store.as_ref(),
+        "spammer",
+        &shoplook_catalogue::keys::Role::App,
+    )
+    .unwrap();
     let mut spam = Http::new(&server.url, &spam_key);
     let click = |spam: &mut Http, session: &str| {
         let r = spam

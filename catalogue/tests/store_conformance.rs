@@ -16,7 +16,7 @@ use shoplook_catalogue::store::postgres::PgStore;
 use shoplook_catalogue::store::searches::{DEFAULT_RETENTION_DAYS, purge_older_than};
 use shoplook_catalogue::store::sqlite::{DEFAULT_QUANTIZATION, SqliteStore};
 use shoplook_catalogue::store::{
-    KeyInfo, LoggedEvent, LoggedSearch, Purged, SearchRecord, Store, Upserted, passes,
+    KeyInfo, LoggedEvent, LoggedSearch, Purged, Role, SearchRecord, Store, Upserted, passes,
 };
 use shoplook_core::ModelContract;
 use shoplook_core::wire::{Event, EventType, Product, Ranking, SearchFilters};
@@ -670,23 +670,20 @@ fn concurrent_events_are_each_scanned_once(backend: &dyn Backend) {
     assert_eq!(scan_all(store.as_ref(), 1000), read);
 }
 
+fn key(name: &str, role: Role) -> Option<KeyInfo> {
+    Some(KeyInfo {
+        name: name.into(),
+        role,
+    })
+}
+
 fn keys_are_found_by_hash(backend: &dyn Backend) {
     let store = backend.open();
     assert_eq!(store.find_key("h-alice").unwrap(), None);
-    store.create_key("alice", "h-alice", false).unwrap();
-    store.create_key("root", "h-root", true).unwrap();
-    let alice = KeyInfo {
-        name: "alice".into(),
-        admin: false,
-    };
-    assert_eq!(store.find_key("h-alice").unwrap(), Some(alice.clone()));
-    assert_eq!(
-        store.find_key("h-root").unwrap(),
-        Some(KeyInfo {
-            name: "root".into(),
-            admin: true
-        })
-    );
+    store.create_key("alice", "h-alice", &Role::App).unwrap();
+    store.create_key("root", "h-root", &Role::Admin).unwrap();
+    assert_eq!(store.find_key("h-alice").unwrap(), key("alice", Role::App));
+    assert_eq!(store.find_key("h-root").unwrap(), key("root", Role::Admin));
     assert_eq!(store.find_key("h-unknown").unwrap(), None);
     assert_eq!(
         store.find_key("alice").unwrap(),
@@ -694,17 +691,31 @@ fn keys_are_found_by_hash(backend: &dyn Backend) {
         "found by hash, not name"
     );
     // A hash is stored once: a second key with it is refused and the first is kept.
-    assert!(store.create_key("mallory", "h-alice", true).is_err());
-    assert_eq!(store.find_key("h-alice").unwrap(), Some(alice));
+    assert!(
+        store
+            .create_key("mallory", "h-alice", &Role::Admin)
+            .is_err()
+    );
+    assert_eq!(store.find_key("h-alice").unwrap(), key("alice", Role::App));
     // Names need not be unique.
-    store.create_key("alice", "h-alice-2", true).unwrap();
+    store
+        .create_key("alice", "h-alice-2", &Role::Admin)
+        .unwrap();
     assert_eq!(
         store.find_key("h-alice-2").unwrap(),
-        Some(KeyInfo {
-            name: "alice".into(),
-            admin: true
-        })
+        key("alice", Role::Admin)
     );
+    // Every role comes back as it went in, a brand key with its brand.
+    let acme = Role::Brand {
+        brand: "Acme Shoes".into(),
+    };
+    store.create_key("ads", "h-ads", &Role::Advertiser).unwrap();
+    store.create_key("acme", "h-acme", &acme).unwrap();
+    assert_eq!(
+        store.find_key("h-ads").unwrap(),
+        key("ads", Role::Advertiser)
+    );
+    assert_eq!(store.find_key("h-acme").unwrap(), key("acme", acme));
 }
 
 fn stats_count_products_events_and_vectors(backend: &dyn Backend) {
@@ -738,7 +749,7 @@ fn everything_persists_across_reopen(backend: &dyn Backend) {
         for i in 0..5 {
             store.record_event(&event(i), "k").unwrap();
         }
-        store.create_key("alice", "h-alice", true).unwrap();
+        store.create_key("alice", "h-alice", &Role::Admin).unwrap();
         store.flush().unwrap();
         // Writes after the flush: the embedded index file does not have them yet.
         store.upsert(&product(N), &hash(N), &vector(N)).unwrap();
@@ -785,10 +796,7 @@ fn everything_persists_across_reopen(backend: &dyn Backend) {
     assert_eq!(events.len(), 5);
     assert_eq!(
         store.find_key("h-alice").unwrap(),
-        Some(KeyInfo {
-            name: "alice".into(),
-            admin: true
-        })
+        key("alice", Role::Admin)
     );
     let s = store.stats().unwrap();
     assert_eq!(
@@ -993,4 +1001,66 @@ fn postgres_old_event_log_is_migrated() {
         .unwrap();
     drop(store);
     assert_migrated(db.open().as_ref());
+}
+
+// ---------------------------------------------------------------------------------------
+// Migration of a key table made before roles: admin keys become `admin`, the others `app`
+
+fn assert_keys_migrated(store: &dyn Store) {
+    assert_eq!(
+        store.find_key("h-old-app").unwrap(),
+        key("phone", Role::App)
+    );
+    assert_eq!(
+        store.find_key("h-old-admin").unwrap(),
+        key("ops", Role::Admin)
+    );
+    // And new keys of every role can be added beside them.
+    let acme = Role::Brand {
+        brand: "Acme".into(),
+    };
+    store.create_key("acme", "h-new-brand", &acme).unwrap();
+    assert_eq!(store.find_key("h-new-brand").unwrap(), key("acme", acme));
+}
+
+#[test]
+fn sqlite_old_key_table_is_migrated() {
+    let dir = SqliteDir::fresh().unwrap();
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let conn = rusqlite::Connection::open(dir.0.join("catalogue.db")).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE api_keys (hash TEXT PRIMARY KEY, name TEXT NOT NULL,
+             admin INTEGER NOT NULL, created_at INTEGER NOT NULL);
+         INSERT INTO api_keys VALUES ('h-old-app', 'phone', 0, 1), ('h-old-admin', 'ops', 1, 1);",
+    )
+    .unwrap();
+    drop(conn);
+    assert_keys_migrated(dir.open().as_ref());
+    // Opening again changes nothing.
+    let store = dir.open();
+    assert_eq!(
+        store.find_key("h-old-admin").unwrap(),
+        key("ops", Role::Admin)
+    );
+    assert_eq!(
+        store.find_key("h-old-app").unwrap(),
+        key("phone", Role::App)
+    );
+}
+
+#[test]
+fn postgres_old_key_table_is_migrated() {
+    let Some(db) = PgDatabase::fresh() else {
+        return;
+    };
+    let store = PgStore::open(&db.url, None).unwrap();
+    store
+        .execute(
+            "ALTER TABLE api_keys DROP COLUMN role; ALTER TABLE api_keys DROP COLUMN brand;
+             INSERT INTO api_keys (hash, name, admin)
+                 VALUES ('h-old-app', 'phone', false), ('h-old-admin', 'ops', true);",
+        )
+        .unwrap();
+    drop(store);
+    assert_keys_migrated(db.open().as_ref());
 }

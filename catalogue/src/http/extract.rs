@@ -1,9 +1,11 @@
-//! Request extractors: the API key (with its rate limit), the admin key, and JSON bodies that
-//! fail in the API's error shape (400, or 413 for a body over the limit).
+//! Request extractors: the API key (with its rate limit), a key of a given role
+//! ([`RequireRole`]: [`AdminKey`], [`AdvertiserKey`], [`BrandKey`]), and JSON bodies that fail
+//! in the API's error shape (400, or 413 for a body over the limit).
 //!
 //! Handlers name what they need (`ApiKey`, `AdminKey`, `JsonBody<T>`); axum runs the key
 //! extractors before the body is read, so an unauthorised request is refused unread.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -15,7 +17,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::store::KeyInfo;
+use crate::store::{KeyInfo, Role};
 
 /// A valid API key within its rate limit (`Authorization: Bearer slk_...`).
 pub struct ApiKey(pub KeyInfo);
@@ -52,10 +54,77 @@ impl FromRequestParts<Arc<AppState>> for ApiKey {
     }
 }
 
-/// An [`ApiKey`] that may write the catalogue (403 otherwise).
-pub struct AdminKey(pub KeyInfo);
+/// Which roles an extractor lets through: one marker type per rule, so that a handler names
+/// what it needs in its signature (`RequireRole<Advertisers>`) and the check runs before the
+/// body is read. A new rule is a marker type and an `impl`.
+pub trait RoleRule: Send + Sync + 'static {
+    /// What the key must be, for the 403 message (`"an admin key"`).
+    const NEEDS: &'static str;
+    fn allows(role: &Role) -> bool;
+}
 
-impl FromRequestParts<Arc<AppState>> for AdminKey {
+/// Admin keys.
+pub struct Admins;
+/// Advertiser keys, and admins (who see every campaign).
+pub struct Advertisers;
+/// Brand keys, and admins (who see every brand).
+pub struct Brands;
+
+impl RoleRule for Admins {
+    const NEEDS: &'static str = "an admin key";
+    fn allows(role: &Role) -> bool {
+        *role == Role::Admin
+    }
+}
+
+impl RoleRule for Advertisers {
+    const NEEDS: &'static str = "an advertiser or admin key";
+    fn allows(role: &Role) -> bool {
+        matches!(role, Role::Advertiser | Role::Admin)
+    }
+}
+
+impl RoleRule for Brands {
+    const NEEDS: &'static str = "a brand or admin key";
+    fn allows(role: &Role) -> bool {
+        matches!(role, Role::Brand { .. } | Role::Admin)
+    }
+}
+
+/// An [`ApiKey`] whose role `R` allows (403 `forbidden` otherwise). Derefs to the
+/// [`KeyInfo`]: `key.name`, `key.role`, `key.is_admin()`.
+pub struct RequireRole<R: RoleRule>(pub KeyInfo, PhantomData<R>);
+
+impl<R: RoleRule> RequireRole<R> {
+    pub fn into_inner(self) -> KeyInfo {
+        self.0
+    }
+}
+
+impl<R: RoleRule> std::ops::Deref for RequireRole<R> {
+    type Target = KeyInfo;
+    fn deref(&self) -> &KeyInfo {
+        &self.0
+    }
+}
+
+/// The 403 answer for a key whose role may not do something.
+pub fn forbidden(key: &KeyInfo, needs: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!(
+            "key {:?} is {} key; this needs {needs}",
+            key.name,
+            match key.role {
+                Role::Brand { .. } => format!("a {}", key.role),
+                _ => format!("an {}", key.role),
+            }
+        ),
+    )
+}
+
+impl<R: RoleRule> FromRequestParts<Arc<AppState>> for RequireRole<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -63,16 +132,19 @@ impl FromRequestParts<Arc<AppState>> for AdminKey {
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
         let ApiKey(key) = ApiKey::from_request_parts(parts, state).await?;
-        if !key.admin {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!("key {:?} is not an admin key", key.name),
-            ));
+        if !R::allows(&key.role) {
+            return Err(forbidden(&key, R::NEEDS));
         }
-        Ok(AdminKey(key))
+        Ok(RequireRole(key, PhantomData))
     }
 }
+
+/// A key that may write the catalogue.
+pub type AdminKey = RequireRole<Admins>;
+/// A key that may manage campaigns (its own; an admin's: all).
+pub type AdvertiserKey = RequireRole<Advertisers>;
+/// A key that may read brand reports (its own brand; an admin's: all).
+pub type BrandKey = RequireRole<Brands>;
 
 /// A path segment such as a product id, percent-decoded; one that is not UTF-8 is 400 in the
 /// API's shape (axum's own rejection is plain text).

@@ -1,16 +1,159 @@
-//! API keys: only the SHA-256 of each secret is stored.
+//! API keys: only the SHA-256 of each secret is stored, with the key's name and [`Role`].
 
-use crate::error::CatResult;
+use std::fmt;
+
+use crate::error::{CatError, CatResult};
+
+/// What a key may do. Every key may search and report events; a role adds to that:
+///
+/// | role | may also |
+/// |---|---|
+/// | `App` | (nothing more: the phone apps' keys) |
+/// | `Admin` | write the catalogue, see every campaign and every brand's reports |
+/// | `Advertiser` | create, list, pause its own campaigns and read their reports |
+/// | `Brand { brand }` | read reports about its own brand's products |
+///
+/// Stored as `role` (`app`, `admin`, `advertiser`, `brand`) plus `brand` (only for `brand`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Role {
+    App,
+    Admin,
+    Advertiser,
+    Brand { brand: String },
+}
+
+/// The role names, as stored, given on the command line and shown.
+pub const ROLE_NAMES: [&str; 4] = ["app", "admin", "advertiser", "brand"];
+
+impl Role {
+    /// The role's name as stored (`brand` without its brand).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::App => "app",
+            Role::Admin => "admin",
+            Role::Advertiser => "advertiser",
+            Role::Brand { .. } => "brand",
+        }
+    }
+
+    /// The brand of a `Brand` key.
+    pub fn brand(&self) -> Option<&str> {
+        match self {
+            Role::Brand { brand } => Some(brand),
+            _ => None,
+        }
+    }
+
+    /// A role from its name and, for `brand`, the brand (1-200 characters, no control
+    /// characters). What the stores read back and the CLI parses; anything else is
+    /// [`CatError::Invalid`] with the reason.
+    pub fn parse(name: &str, brand: Option<&str>) -> CatResult<Role> {
+        let role = match name {
+            "app" => Role::App,
+            "admin" => Role::Admin,
+            "advertiser" => Role::Advertiser,
+            "brand" => {
+                let brand = brand.map(str::trim).unwrap_or_default();
+                if brand.is_empty()
+                    || brand.chars().count() > 200
+                    || brand.chars().any(char::is_control)
+                {
+                    return Err(CatError::Invalid(
+                        "a brand key needs its brand: 1-200 characters, no control characters"
+                            .into(),
+                    ));
+                }
+                return Ok(Role::Brand {
+                    brand: brand.to_string(),
+                });
+            }
+            other => {
+                return Err(CatError::Invalid(format!(
+                    "unknown role {other:?}: one of {}",
+                    ROLE_NAMES.join(", ")
+                )));
+            }
+        };
+        if brand.is_some() {
+            return Err(CatError::Invalid(format!(
+                "only brand keys have a brand (role {name})"
+            )));
+        }
+        Ok(role)
+    }
+}
+
+impl fmt::Display for Role {
+    /// `app`, `admin`, `advertiser`, `brand "Acme"`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Role::Brand { brand } => write!(f, "brand {brand:?}"),
+            r => f.write_str(r.as_str()),
+        }
+    }
+}
 
 /// An API key as stored (only the hash of the secret is kept).
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyInfo {
     pub name: String,
-    pub admin: bool,
+    pub role: Role,
+}
+
+impl KeyInfo {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// May this key read what concerns `brand` (its own brand, compared ignoring ASCII case as
+    /// the search filters do; admins see every brand)?
+    pub fn may_see_brand(&self, brand: &str) -> bool {
+        match &self.role {
+            Role::Admin => true,
+            Role::Brand { brand: own } => own.eq_ignore_ascii_case(brand),
+            _ => false,
+        }
+    }
 }
 
 pub trait KeyStore {
     /// Stores a new key. A hash already stored is refused (an error); names need not be unique.
-    fn create_key(&self, name: &str, key_hash: &str, admin: bool) -> CatResult<()>;
+    fn create_key(&self, name: &str, key_hash: &str, role: &Role) -> CatResult<()>;
     fn find_key(&self, key_hash: &str) -> CatResult<Option<KeyInfo>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_from_their_stored_form_and_back() {
+        for r in [Role::App, Role::Admin, Role::Advertiser] {
+            assert_eq!(Role::parse(r.as_str(), None).unwrap(), r);
+        }
+        let b = Role::parse("brand", Some(" Acme ")).unwrap();
+        assert_eq!(b.brand(), Some("Acme"));
+        assert_eq!(b.to_string(), "brand \"Acme\"");
+        assert!(Role::parse("brand", None).is_err());
+        assert!(Role::parse("brand", Some("  ")).is_err());
+        assert!(Role::parse("brand", Some("a\0b")).is_err());
+        assert!(Role::parse("app", Some("Acme")).is_err());
+        assert!(Role::parse("root", None).is_err());
+    }
+
+    #[test]
+    fn brand_keys_see_their_own_brand_only() {
+        let key = |role| KeyInfo {
+            name: "k".into(),
+            role,
+        };
+        let acme = key(Role::Brand {
+            brand: "Acme".into(),
+        });
+        assert!(acme.may_see_brand("ACME"));
+        assert!(!acme.may_see_brand("Other"));
+        assert!(key(Role::Admin).may_see_brand("Other"));
+        assert!(!key(Role::Advertiser).may_see_brand("Acme"));
+        assert!(!key(Role::App).is_admin());
+    }
 }

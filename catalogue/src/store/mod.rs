@@ -8,7 +8,7 @@
 //! - [`EventLog`] (`events.rs`): append-only events, scanned from a cursor.
 //! - [`SearchLog`] (`searches.rs`): the searches (query embedding, list shown), and the
 //!   retention purge of both logs.
-//! - [`KeyStore`] (`keys.rs`): API keys (hashes only).
+//! - [`KeyStore`] (`keys.rs`): API keys (hashes only) and their [`Role`].
 //! - [`Store`]: all three in one database, with `kind` and `stats`.
 
 pub mod events;
@@ -27,7 +27,7 @@ use crate::error::{CatError, CatResult};
 
 pub use events::{EventLog, LoggedEvent};
 pub use index::{ProductIndex, StoredProduct, Upserted};
-pub use keys::{KeyInfo, KeyStore};
+pub use keys::{KeyInfo, KeyStore, Role};
 pub use searches::{LoggedSearch, Purged, SearchLog, SearchRecord};
 
 /// Size figures for `/metrics` and the benchmarks.

@@ -15,7 +15,7 @@ use super::searches::{
     LoggedSearch, Purged, SearchLog, SearchRecord, parse_ranking, shown_from_text, shown_to_text,
 };
 use super::{
-    EventLog, KeyInfo, KeyStore, LoggedEvent, ProductIndex, Store, StoreStats, StoredProduct,
+    EventLog, KeyInfo, KeyStore, LoggedEvent, ProductIndex, Role, Store, StoreStats, StoredProduct,
     Upserted,
 };
 use crate::error::{CatError, CatResult};
@@ -50,6 +50,12 @@ CREATE TABLE IF NOT EXISTS api_keys (
     hash text PRIMARY KEY, name text NOT NULL, admin boolean NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
 );
+-- Roles (a key table made before them: admin keys become 'admin', the others 'app'). `admin`
+-- stays, kept in step with the role for binaries that predate roles.
+ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS role text;
+ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS brand text;
+UPDATE api_keys SET role = CASE WHEN admin THEN 'admin' ELSE 'app' END WHERE role IS NULL;
+ALTER TABLE api_keys ALTER COLUMN role SET NOT NULL;
 ";
 
 /// Advisory lock held while an event is appended (see `record_event`).
@@ -541,27 +547,36 @@ impl SearchLog for PgStore {
 }
 
 impl KeyStore for PgStore {
-    fn create_key(&self, name: &str, key_hash: &str, admin: bool) -> CatResult<()> {
+    fn create_key(&self, name: &str, key_hash: &str, role: &Role) -> CatResult<()> {
         self.primary.with(|c| {
             c.execute(
-                "INSERT INTO api_keys (hash, name, admin) VALUES ($1, $2, $3)",
-                &[&key_hash, &name, &admin],
+                "INSERT INTO api_keys (hash, name, admin, role, brand) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &key_hash,
+                    &name,
+                    &(*role == Role::Admin),
+                    &role.as_str(),
+                    &role.brand(),
+                ],
             )?;
             Ok(())
         })
     }
 
     fn find_key(&self, key_hash: &str) -> CatResult<Option<KeyInfo>> {
-        self.reader().with(|c| {
+        let row = self.reader().with(|c| {
             Ok(c.query_opt(
-                "SELECT name, admin FROM api_keys WHERE hash = $1",
+                "SELECT name, role, brand FROM api_keys WHERE hash = $1",
                 &[&key_hash],
-            )?
-            .map(|r| KeyInfo {
+            )?)
+        })?;
+        row.map(|r| {
+            Ok(KeyInfo {
                 name: r.get(0),
-                admin: r.get(1),
-            }))
+                role: Role::parse(r.get(1), r.get(2)).map_err(CatError::store)?,
+            })
         })
+        .transpose()
     }
 }
 

@@ -114,15 +114,22 @@ pub fn ingest(backend: &Backend, feed: &Path, extra: &[&str]) -> serde_json::Val
 }
 
 pub fn create_key(backend: &Backend, name: &str, admin: bool) -> String {
+    create_key_with(
+        backend,
+        name,
+        &[if admin { "--admin" } else { "--role=app" }],
+    )
+}
+
+/// `keys create --name NAME` with more flags (`--role advertiser`, `--role brand --brand B`).
+pub fn create_key_with(backend: &Backend, name: &str, flags: &[&str]) -> String {
     let mut args = vec![
         "keys".to_string(),
         "create".into(),
         "--name".into(),
         name.into(),
     ];
-    if admin {
-        args.push("--admin".into());
-    }
+    args.extend(flags.iter().map(|s| s.to_string()));
     args.extend(backend.args());
     let (ok, out, err) = run(&args);
     assert!(ok, "keys create failed: {err}");

@@ -21,6 +21,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use shoplook_catalogue::http::{ConnLimits, ServeConfig};
 use shoplook_catalogue::ingest::{IngestOptions, IngestProgress, Quiet};
+use shoplook_catalogue::keys::{ROLE_NAMES, Role};
 use shoplook_catalogue::store::{Store, StoreConfig, open_store};
 use shoplook_core::Engine;
 
@@ -165,8 +166,16 @@ pub enum KeysCommand {
         store: StoreArgs,
         #[arg(long)]
         name: String,
-        /// May upsert and delete products.
+        /// What the key may do besides searching and reporting events: `app` (nothing more),
+        /// `admin` (write the catalogue, see all campaigns and reports), `advertiser` (its own
+        /// campaigns), `brand` (reports on its own brand; needs --brand).
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(ROLE_NAMES), default_value = "app")]
+        role: String,
+        /// The brand of a `--role brand` key (as the feed spells it; compared ignoring case).
         #[arg(long)]
+        brand: Option<String>,
+        /// Same as `--role admin`.
+        #[arg(long, conflicts_with_all = ["role", "brand"])]
         admin: bool,
     },
 }
@@ -287,15 +296,23 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             .map_err(|e| e.to_string())
         }
         CatalogueCommand::Keys {
-            command: KeysCommand::Create { store, name, admin },
+            command:
+                KeysCommand::Create {
+                    store,
+                    name,
+                    role,
+                    brand,
+                    admin,
+                },
         } => {
+            let role = if admin { "admin" } else { role.as_str() };
+            let role = Role::parse(role, brand.as_deref()).map_err(|e| format!("--role: {e}"))?;
             let store = store.open()?;
-            let key = shoplook_catalogue::keys::create_key(store.as_ref(), &name, admin)
+            let key = shoplook_catalogue::keys::create_key(store.as_ref(), &name, &role)
                 .map_err(|e| e.to_string())?;
             println!("{key}");
             eprintln!(
-                "created {}key {name:?}; it is shown only this once (the store keeps its hash)",
-                if admin { "admin " } else { "" }
+                "created {role} key {name:?}; it is shown only this once (the store keeps its hash)"
             );
             Ok(())
         }

@@ -89,7 +89,12 @@ pub fn http_load(
         version: "1".into(),
         dim: args.dim,
     };
-    let key = shoplook_catalogue::keys::create_key(store.as_ref(), "bench", false).unwrap();
+    let key = shoplook_catalogue::keys::create_key(
+        store.as_ref(),
+        "bench",
+        &shoplook_catalogue::keys::Role::App,
+    )
+    .unwrap();
     let config = shoplook_catalogue::http::ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         rate_limit: 0.0,

@@ -72,8 +72,8 @@ impl ArmServer {
         learn: &LearnConfig,
     ) -> Result<ArmServer, String> {
         let dir = PathBuf::new();
-        let key =
-            crate::keys::create_key(store.as_ref(), "sim-app", false).map_err(|e| e.to_string())?;
+        let key = crate::keys::create_key(store.as_ref(), "sim-app", &crate::keys::Role::App)
+            .map_err(|e| e.to_string())?;
         let learner = Learner::new(store.clone(), learn.clone());
         let pipeline = Pipeline::new(Box::new(LearnedRanker::new(learner)), Box::new(NoSponsored));
         let config = ServeConfig {

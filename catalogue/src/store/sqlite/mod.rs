@@ -39,7 +39,7 @@ use super::searches::{
     LoggedSearch, Purged, SearchLog, SearchRecord, parse_ranking, shown_from_text, shown_to_text,
 };
 use super::{
-    EventLog, KeyInfo, KeyStore, LoggedEvent, ProductIndex, Store, StoreStats, StoredProduct,
+    EventLog, KeyInfo, KeyStore, LoggedEvent, ProductIndex, Role, Store, StoreStats, StoredProduct,
     Upserted,
 };
 use crate::error::{CatError, CatResult};
@@ -67,6 +67,7 @@ impl SqliteStore {
         let mut conn = open_conn(&db)?;
         conn.execute_batch(SCHEMA)?;
         schema::migrate_events(&mut conn)?;
+        schema::migrate_keys(&mut conn)?;
         // A catalogue keeps the quantisation it was created with.
         let stored_q: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key='quantization'", [], |r| {
@@ -429,30 +430,47 @@ impl SearchLog for SqliteStore {
 }
 
 impl KeyStore for SqliteStore {
-    fn create_key(&self, name: &str, key_hash: &str, admin: bool) -> CatResult<()> {
+    fn create_key(&self, name: &str, key_hash: &str, role: &Role) -> CatResult<()> {
         let conn = self.write.lock().unwrap();
+        // `admin` is kept in step with the role for binaries that predate roles.
         conn.execute(
-            "INSERT INTO api_keys VALUES (?1, ?2, ?3, ?4)",
-            params![key_hash, name, admin as i64, crate::now_s()],
+            "INSERT INTO api_keys (hash, name, admin, created_at, role, brand)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                key_hash,
+                name,
+                (*role == Role::Admin) as i64,
+                crate::now_s(),
+                role.as_str(),
+                role.brand()
+            ],
         )?;
         Ok(())
     }
 
     fn find_key(&self, key_hash: &str) -> CatResult<Option<KeyInfo>> {
-        self.with_reader(|conn| {
+        let row = self.with_reader(|conn| {
             Ok(conn
                 .query_row(
-                    "SELECT name, admin FROM api_keys WHERE hash = ?1",
+                    "SELECT name, role, brand FROM api_keys WHERE hash = ?1",
                     [key_hash],
                     |r| {
-                        Ok(KeyInfo {
-                            name: r.get(0)?,
-                            admin: r.get::<_, i64>(1)? != 0,
-                        })
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                        ))
                     },
                 )
                 .optional()?)
+        })?;
+        row.map(|(name, role, brand)| {
+            Ok(KeyInfo {
+                name,
+                role: Role::parse(&role, brand.as_deref()).map_err(CatError::store)?,
+            })
         })
+        .transpose()
     }
 }
 

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS searches (
 CREATE INDEX IF NOT EXISTS searches_ts ON searches(ts);
 CREATE TABLE IF NOT EXISTS api_keys (
     hash TEXT PRIMARY KEY, name TEXT NOT NULL, admin INTEGER NOT NULL, created_at INTEGER NOT NULL
+    -- role TEXT NOT NULL (app, admin, advertiser, brand), brand TEXT: added by migrate_keys
 );
 INSERT OR IGNORE INTO meta VALUES ('gen', '0');
 ";
@@ -74,6 +75,26 @@ pub(super) fn migrate_events(conn: &mut Connection) -> CatResult<()> {
              WHERE query_id IS NOT NULL;",
     )?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Gives a key table made before roles its `role` (admin keys become `admin`, the others
+/// `app`) and `brand` columns. `admin` stays, kept in step with the role.
+pub(super) fn migrate_keys(conn: &mut Connection) -> CatResult<()> {
+    let has_role: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('api_keys') WHERE name = 'role'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_role {
+        let tx = conn.transaction()?;
+        tx.execute_batch(
+            "ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'app';
+             ALTER TABLE api_keys ADD COLUMN brand TEXT;
+             UPDATE api_keys SET role = 'admin' WHERE admin <> 0;",
+        )?;
+        tx.commit()?;
+    }
     Ok(())
 }
 
