@@ -14,6 +14,7 @@
 //! Product images are embedded by exactly the same code and model as the phone (`shoplook-core`),
 //! and every vector carries its model contract: a query under another contract is refused.
 
+pub mod console;
 pub mod error;
 pub mod eval;
 pub mod feed;
@@ -24,6 +25,7 @@ pub mod learn;
 pub mod metrics;
 pub mod search;
 pub mod store;
+pub mod trends;
 
 pub use error::{CatError, CatResult};
 pub use store::{Store, StoreConfig, open_store};

@@ -7,6 +7,7 @@
 //! `INFO` line (status, latency); `x-request-id` is kept from the request or made here, and
 //! echoed in the response. Internal errors are logged once, by [`track`], in that span.
 
+pub mod console;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -15,6 +16,7 @@ pub mod products;
 pub mod rules;
 pub mod search;
 pub mod server;
+pub mod trends;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -233,6 +235,8 @@ pub fn router_with(
         .merge(search::routes())
         .merge(products::routes())
         .merge(events::routes())
+        .merge(trends::routes())
+        .merge(console::routes())
         .merge(ops::routes())
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod postgres;
 pub mod searches;
 pub mod sqlite;
+pub mod trends;
 
 use std::path::PathBuf;
 
@@ -29,6 +30,7 @@ pub use events::{EventLog, LoggedEvent};
 pub use index::{ProductIndex, StoredProduct, Upserted};
 pub use keys::{KeyInfo, KeyStore, Role};
 pub use searches::{LoggedSearch, Purged, SearchLog, SearchRecord};
+pub use trends::TrendLog;
 
 /// Size figures for `/metrics` and the benchmarks.
 #[derive(Debug, Clone, Default)]
@@ -45,7 +47,7 @@ pub struct StoreStats {
 /// keys, plus what spans them. Blocking; the API calls it from `spawn_blocking`.
 /// Implementations are internally synchronised. Code that needs only one part should take
 /// that trait (`&dyn EventLog`, ...).
-pub trait Store: ProductIndex + EventLog + SearchLog + KeyStore + Send + Sync {
+pub trait Store: ProductIndex + EventLog + SearchLog + KeyStore + TrendLog + Send + Sync {
     fn kind(&self) -> &'static str;
     fn stats(&self) -> CatResult<StoreStats>;
 }

@@ -3,6 +3,8 @@
 //! any number of them can serve one primary; searches and product reads can go to a read
 //! replica (`read_url`).
 
+mod trends;
+
 use std::sync::Mutex;
 
 use pgvector::Vector;

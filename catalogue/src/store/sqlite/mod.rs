@@ -19,6 +19,7 @@
 mod ann;
 mod catch_up;
 mod schema;
+mod trends;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
