@@ -5,6 +5,17 @@
 #
 #   scripts/test-fuzz.sh                      # every target, SHOPLOOK_FUZZ_SECONDS (36) each
 #   SHOPLOOK_FUZZ_SECONDS=600 scripts/test-fuzz.sh feed request    # longer, some targets
+#   scripts/test-fuzz.sh --ci                 # CI: instrument only our crates, reuse `cargo b`
+#   scripts/test-fuzz.sh --prebuilt DIR       # run binaries built earlier (e.g. by --ci)
+#
+# Two builds of the same targets (fuzz/ is a member of the main workspace):
+#   cargo-fuzz (default)  nightly, ASan, coverage of every crate (tract, image, serde...): the
+#                         long runs of docs/fuzzing.md. A cold build takes over an hour on 2 cores.
+#   --ci                  stable, no sanitizer; libFuzzer's coverage instrumentation of core,
+#                         catalogue and the targets only, through a RUSTC_WORKSPACE_WRAPPER, so the
+#                         dependencies `cargo b` built are reused as they are and only the
+#                         workspace crates compile again (into target/fuzz-ci). Coverage-guided
+#                         over our code; the dependencies' branches are not seen. What CI runs.
 #
 # Installs what it needs, idempotently (a fresh Debian machine as root): the nightly toolchain
 # (rustup, minimal profile) and cargo-fuzz (pinned, `cargo install --locked` into
@@ -30,6 +41,19 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
+PREBUILT=""
+CI_BUILD=0
+case "${1:-}" in
+--prebuilt)
+    PREBUILT="$(cd "${2:?--prebuilt needs the directory of the binaries}" && pwd)"
+    shift 2
+    ;;
+--ci)
+    CI_BUILD=1
+    PREBUILT="$ROOT/target/fuzz-ci/release"
+    shift
+    ;;
+esac
 
 ALL_TARGETS=(decode analyze manifest feed request)
 if [[ $# -gt 0 ]]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
@@ -54,30 +78,67 @@ phase_end() { # NAME: records the time since the last phase ended
 }
 start_all=$phase_start
 
-# ---------------------------------------------------------------------------- tools
-if ! command -v rustup >/dev/null 2>&1; then
-    log "rustup is missing: install Rust with rustup first (https://rustup.rs)"
-    exit 1
-fi
-if ! rustup run "$TOOLCHAIN" rustc --version >/dev/null 2>&1; then
-    log "installing the $TOOLCHAIN toolchain (minimal profile)"
-    rustup toolchain install "$TOOLCHAIN" --profile minimal
-fi
-log "toolchain: $(rustup run "$TOOLCHAIN" rustc --version)"
-phase_end nightly
-if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
-    log "installing cargo-fuzz $CARGO_FUZZ_VERSION into $CARGO_FUZZ_ROOT"
-    mkdir -p "$TOOLS"
-    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --root "$CARGO_FUZZ_ROOT"
-fi
-phase_end cargo-fuzz
+# ---------------------------------------------------------------------------- tools + build
+ci_build() {
+    # target/fuzz-ci/release starts as hard links to `cargo b`'s target/release, so every
+    # dependency is fresh; what the build below rewrites (the workspace crates' outputs, .d
+    # files and fingerprints, which are rewritten in place) is copied, never linked, so the main
+    # build's files are not touched. Then cargo recompiles the workspace crates the targets use,
+    # with coverage instrumentation for core, catalogue and the targets (fuzz-rustc-wrapper.sh).
+    # `--workspace` keeps the features of every dependency as `cargo b` resolved them (building
+    # `-p shoplook-fuzz` alone would resolve fewer and recompile tract); `--bin` picks the targets.
+    local src="$ROOT/target/release" dst="$ROOT/target/fuzz-ci"
+    if [[ ! -d $src/deps ]]; then
+        log "no target/release: run \`cargo b\` first"
+        exit 1
+    fi
+    rm -rf "$dst"
+    mkdir -p "$dst"
+    cp -al "$src" "$dst/release"
+    local f
+    while IFS= read -r -d '' f; do
+        cp -p "$f" "$f.copy" && mv -f "$f.copy" "$f"
+    done < <(find "$dst/release" -type f \( -path '*/.fingerprint/*' -o -path '*/build/shoplook*' \
+        -o -path '*/build/uniffi*' -o -name '*shoplook*' -o -name '*uniffi_bindgen*' \
+        -o -name '*uniffi-bindgen*' -o -name '*scale_bench*' -o -name '*scale-bench*' \
+        -o -regex '.*/\(decode\|analyze\|manifest\|feed\|request\)\(-[0-9a-f]+\)?\(\.d\)?' \) -print0)
+    RUSTC_WORKSPACE_WRAPPER="$ROOT/scripts/fuzz-rustc-wrapper.sh" CARGO_TARGET_DIR="$dst" \
+        cargo build --release --workspace --features shoplook-ffi/test-hooks \
+        "${ALL_TARGETS[@]/#/--bin=}"
+}
 
-# ---------------------------------------------------------------------------- build (once)
-log "building ${#ALL_TARGETS[@]} targets: cargo +$TOOLCHAIN fuzz build $BUILD_FLAGS"
-# shellcheck disable=SC2086  # BUILD_FLAGS is a list of flags
-(cd fuzz && cargo "+$TOOLCHAIN" fuzz build $BUILD_FLAGS)
-BIN_DIR="$ROOT/fuzz/target/x86_64-unknown-linux-gnu/release"
-phase_end build
+if [[ -n $PREBUILT ]]; then
+    if [[ $CI_BUILD == 1 ]]; then
+        log "building the targets with coverage instrumentation of core and catalogue (--ci)"
+        ci_build
+        phase_end build
+    fi
+    BIN_DIR="$PREBUILT"
+    log "binaries in $BIN_DIR"
+else
+    if ! command -v rustup >/dev/null 2>&1; then
+        log "rustup is missing: install Rust with rustup first (https://rustup.rs)"
+        exit 1
+    fi
+    if ! rustup run "$TOOLCHAIN" rustc --version >/dev/null 2>&1; then
+        log "installing the $TOOLCHAIN toolchain (minimal profile)"
+        rustup toolchain install "$TOOLCHAIN" --profile minimal
+    fi
+    log "toolchain: $(rustup run "$TOOLCHAIN" rustc --version)"
+    phase_end nightly
+    if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+        log "installing cargo-fuzz $CARGO_FUZZ_VERSION into $CARGO_FUZZ_ROOT"
+        mkdir -p "$TOOLS"
+        cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --root "$CARGO_FUZZ_ROOT"
+    fi
+    phase_end cargo-fuzz
+
+    log "building ${#ALL_TARGETS[@]} targets: cargo +$TOOLCHAIN fuzz build $BUILD_FLAGS"
+    # shellcheck disable=SC2086  # BUILD_FLAGS is a list of flags
+    (cd fuzz && cargo "+$TOOLCHAIN" fuzz build --target-dir "$ROOT/fuzz/target" $BUILD_FLAGS)
+    BIN_DIR="$ROOT/fuzz/target/x86_64-unknown-linux-gnu/release"
+    phase_end build
+fi
 
 # ---------------------------------------------------------------------------- corpora
 seed() { # TARGET FILES...: copies the files that exist into the target's corpus
@@ -100,13 +161,15 @@ for f in "${photos[@]}"; do
 done
 seed analyze "${small[@]}"
 seed manifest models/*.json
-seed feed fixtures/demo-catalogue/feed.jsonl fuzz/seeds/feed/*
-seed request fuzz/seeds/request/*
+seed feed fixtures/demo-catalogue/feed.jsonl
+# Hand-written seeds and the inputs kept from coverage-guided runs (docs/fuzzing.md).
+for t in "${ALL_TARGETS[@]}"; do
+    seed "$t" fuzz/seeds/"$t"/*
+done
 shopt -u nullglob
 
 # ---------------------------------------------------------------------------- run
-# Per target: largest input (photos as big as the seeds; the others well above any seed) and
-# per-input time limit (a slow input is a failure: 30 s is far above any seed's time).
+# Per target: largest input (photos as big as the seeds; the others well above any seed).
 max_len() {
     case $1 in
         decode) echo 1048576 ;;
@@ -116,11 +179,19 @@ max_len() {
 }
 LOG_DIR="$ROOT/fuzz/target/fuzz-logs"
 mkdir -p "$LOG_DIR"
+# Per-input time limit: a slow input is a failure. 30 s is far above any seed's time, except for
+# analyze under ASan and comparison tracing, where three models run 100x slower than in release
+# (a seed photo took 13-33 s on the loaded 2-core machine).
+unit_timeout() {
+    if [[ $1 == analyze && -z $PREBUILT ]]; then echo 180; else echo 30; fi
+}
 run_target() { # TARGET: runs one target for SECS; 0 when no crash
     local t=$1 bin="$BIN_DIR/$1"
     mkdir -p "$ROOT/fuzz/artifacts/$t"
-    "$bin" "$ROOT/fuzz/corpus/$t" \
-        -max_total_time="$SECS" -max_len="$(max_len "$t")" -timeout=30 -rss_limit_mb=3072 \
+    # RUST_BACKTRACE=0: libFuzzer prints the stack of a crash itself; Rust's own backtrace of a
+    # 400 MB binary took longer than the time limit, and a panic was reported as a timeout.
+    RUST_BACKTRACE=0 "$bin" "$ROOT/fuzz/corpus/$t" \
+        -max_total_time="$SECS" -max_len="$(max_len "$t")" -timeout="$(unit_timeout "$t")" -rss_limit_mb=3072 \
         -artifact_prefix="$ROOT/fuzz/artifacts/$t/" -print_final_stats=1 \
         >"$LOG_DIR/$t.log" 2>&1
 }

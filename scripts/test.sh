@@ -12,6 +12,9 @@
 #   schema      schemathesis (pinned) against the real server on both stores: every operation of
 #               the served OpenAPI document, examples/coverage/fuzzing/stateful, all checks
 #   wasm32      `cargo check` of core for wasm32-unknown-unknown (core stays platform-neutral)
+#   fuzz        the cargo-fuzz targets (fuzz/) coverage-guided for 30 s each from their seed
+#               corpora; only the workspace crates are compiled again, with libFuzzer's
+#               instrumentation (scripts/test-fuzz.sh --ci; prints `fuzz: N passed, N failed`)
 #   bindings    generated Kotlin (JVM) and Swift (Linux) against the library built above and a
 #               real catalogue server
 # At the end: the time of each stage, and a non-zero exit if any stage failed.
@@ -20,7 +23,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd -P)"
-STAGES="${SHOPLOOK_TEST_STAGES:-rust schema wasm32 bindings}"
+STAGES="${SHOPLOOK_TEST_STAGES:-rust schema fuzz wasm32 bindings}"
 LOGS="$ROOT/target/test-logs"
 mkdir -p "$LOGS"
 PG_PORT="${SHOPLOOK_TEST_PG_PORT:-54331}"
@@ -122,6 +125,10 @@ wasm32_check() {
   await setup-wasm32 || return 1
   cargo check -p shoplook-core --no-default-features --target "$WASM_TARGET"
 }
+fuzz_run() {
+  [ -f "$LOGS/setup-postgres-photos.done" ] || await setup-postgres-photos || return 1
+  SHOPLOOK_FUZZ_SECONDS="${SHOPLOOK_FUZZ_SECONDS:-30}" scripts/test-fuzz.sh --ci
+}
 bindings_tests() {
   await setup-kotlin-swift || return 1
   [ -f "$LOGS/setup-postgres-photos.done" ] || await setup-postgres-photos || return 1
@@ -133,6 +140,7 @@ for stage in $STAGES; do
     rust) run_stage "rust: core, cli, catalogue, ffi" rust_tests ;;
     schema) run_stage "schema: schemathesis, both stores" schema_tests ;;
     wasm32) run_stage "wasm32: cargo check core" wasm32_check ;;
+    fuzz) run_stage "fuzz: 5 targets, seed corpora" fuzz_run ;;
     bindings) run_stage "bindings: kotlin + swift" bindings_tests ;;
     *) echo "unknown stage $stage" >&2; FAILED+=("$stage") ;;
   esac

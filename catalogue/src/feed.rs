@@ -94,12 +94,21 @@ pub fn parse_csv(text: &str) -> Vec<FeedLine> {
             return out;
         }
     };
-    for (i, record) in reader.records().enumerate() {
-        let line_no = record
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position())
-            .map_or(i + 2, |p| p.line() as usize);
+    let mut lines = LineCounter::new(text);
+    let mut last_line = 1;
+    for record in reader.records() {
+        // The line a record starts on, counting line breaks as the CSV reader splits records
+        // (`\r\n`, `\n` and a lone `\r`), so that two records never share a line number. An
+        // unreadable record is numbered where the reader stopped, else right after the last.
+        let start = match &record {
+            Ok(r) => r.position().map(|p| p.byte()),
+            Err(e) => e.position().map(|p| p.byte()),
+        };
+        let line_no = start
+            .map(|b| lines.line_at(b as usize))
+            .unwrap_or(last_line + 1)
+            .max(last_line + 1);
+        last_line = line_no;
         let (id, product) = match record {
             Err(e) => (None, Err(format!("unreadable CSV record: {e}"))),
             Ok(r) => {
@@ -125,6 +134,37 @@ pub fn parse_csv(text: &str) -> Vec<FeedLine> {
         });
     }
     out
+}
+
+/// 1-based line numbers of byte offsets, read forwards only (offsets must not go back).
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        LineCounter {
+            bytes: text.as_bytes(),
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of byte `offset`: `\r\n`, `\n` and a lone `\r` each end a line.
+    fn line_at(&mut self, offset: usize) -> usize {
+        let end = offset.min(self.bytes.len());
+        while self.at < end {
+            match self.bytes[self.at] {
+                b'\n' => self.line += 1,
+                b'\r' if self.bytes.get(self.at + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+            self.at += 1;
+        }
+        self.line
+    }
 }
 
 /// Validates one product given as a JSON object (the `PUT /v1/products` path).
@@ -230,6 +270,22 @@ not json
         assert_eq!(lines[2].id.as_deref(), Some("c"));
         assert_eq!(lines[3].line, 5);
         assert!(!lines[3].product.as_ref().unwrap().in_stock);
+    }
+
+    /// Found by the `feed` fuzz target: a lone `\r` ends a CSV record, and the record after
+    /// it was numbered with the line before it (`position().line()` counts `\n` only); an
+    /// unreadable record was numbered by its index, behind records of multi-line fields.
+    #[test]
+    fn csv_line_numbers_follow_every_record_break() {
+        let text = "id,title,price,currency,image,url\r\n\
+                    a,A,1,EUR,a.png,https://example.com/a\rb,B,1,EUR,b.png,https://example.com/b\n\
+                    c,\"two\nlines\",1,EUR,c.png,https://example.com/c\n\
+                    d,D,1,EUR,d.png,https://example.com/d\n";
+        let numbers: Vec<usize> = parse_csv(text).iter().map(|l| l.line).collect();
+        assert_eq!(numbers, [2, 3, 4, 6]);
+        let broken = "id,title\n\"a\nb\",x\n\"unterminated\n";
+        let numbers: Vec<usize> = parse_csv(broken).iter().map(|l| l.line).collect();
+        assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
     }
 
     #[test]
