@@ -174,21 +174,27 @@ fn thumb(image: &str, title: &str) -> String {
     }
 }
 
-/// Sums of the published figures per bucket of some rows (hidden figures count nothing).
+/// Sums of the published figures per bucket of some rows (hidden figures count nothing; a
+/// bucket with none published is a gap).
 fn per_bucket(report: &Report, rows: &[&Row], f: impl Fn(&Row) -> Option<u64>) -> Vec<Option<u64>> {
-    let mut sums: BTreeMap<&str, Option<u64>> = report
-        .buckets
-        .iter()
-        .map(|b| (b.as_str(), Some(0)))
-        .collect();
+    let mut sums: BTreeMap<&str, (u64, usize, usize)> = BTreeMap::new();
     for r in rows {
-        if let Some(s) = sums.get_mut(r.bucket.as_str()) {
-            if let (Some(a), Some(b)) = (*s, f(r)) {
-                *s = Some(a + b);
-            }
+        let e = sums.entry(r.bucket.as_str()).or_default();
+        e.2 += 1;
+        if let Some(v) = f(r) {
+            e.0 += v;
+            e.1 += 1;
         }
     }
-    report.buckets.iter().map(|b| sums[b.as_str()]).collect()
+    report
+        .buckets
+        .iter()
+        .map(|b| match sums.get(b.as_str()) {
+            None => Some(0),
+            Some((_, 0, _)) => None,
+            Some((sum, _, _)) => Some(*sum),
+        })
+        .collect()
 }
 
 mod dashboard;

@@ -104,12 +104,14 @@ pub fn guard(atoms: &Atoms, cell_sessions: &[usize], published: &mut [bool], k: 
         let Some(t) = targets.iter().find(|t| span.contains(vector(t))) else {
             return;
         };
+        tracing::debug!(target = ?t, "guard: computable, hiding one more cell");
         let hide = (0..published.len())
             .filter(|&c| published[c] && atoms.of_cell[c].iter().any(|a| t.contains(a)))
             .min_by_key(|&c| (cell_sessions[c], c));
         match hide {
             Some(c) => published[c] = false,
             None => {
+                tracing::warn!(target = ?t, "guard: a component is hidden whole");
                 published.iter_mut().for_each(|p| *p = false);
                 return;
             }

@@ -88,16 +88,45 @@ impl Table {
             .collect();
         // Each round hides one more cell or ends: at most `cells + 1` rounds.
         for _ in 0..=self.cells.len() {
-            match self.first_breach(&published, k) {
+            let known = self.closure(&published);
+            match self.first_breach(&known, k) {
                 None => return published,
                 Some(group) => {
-                    if !self.hide_one_more(group, &mut published) {
+                    if !self.hide_for(group, &known, &mut published, 8) {
+                        tracing::warn!(
+                            cells = self.cells.len(),
+                            group = ?self.groups[group],
+                            "suppression: a component is hidden whole"
+                        );
                         return vec![false; self.cells.len()];
                     }
                 }
             }
         }
         vec![false; self.cells.len()]
+    }
+
+    /// Hides one more cell so that `group` gives less away: its smallest published child,
+    /// else its published parent, else (the parent being computed from elsewhere) one more
+    /// cell of the group it was computed from. `false` if nothing is left to hide.
+    fn hide_for(&self, group: usize, known: &[Known], published: &mut [bool], depth: u8) -> bool {
+        if self.hide_one_more(group, published) {
+            return true;
+        }
+        if depth == 0 {
+            return false;
+        }
+        let parent = self.groups[group].0;
+        match known[parent] {
+            Known::Child(g) => self.hide_for(g, known, published, depth - 1),
+            Known::Parent => self
+                .groups
+                .iter()
+                .enumerate()
+                .filter(|(_, (p, ch))| *p == parent && ch.iter().all(|&c| known[c] != Known::No))
+                .any(|(g, _)| self.hide_for(g, known, published, depth - 1)),
+            _ => false,
+        }
     }
 
     /// What a reader can compute from `published` (and the virtual totals).
@@ -137,8 +166,7 @@ impl Table {
     }
 
     /// The group of the first thing a reader can compute that counts 1..k-1 sessions.
-    fn first_breach(&self, published: &[bool], k: usize) -> Option<usize> {
-        let known = self.closure(published);
+    fn first_breach(&self, known: &[Known], k: usize) -> Option<usize> {
         for (c, how) in known.iter().enumerate() {
             if let Known::Child(g) = how
                 && self.cells[c].sessions.len() < k

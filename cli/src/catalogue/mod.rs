@@ -11,6 +11,7 @@
 mod eval;
 pub mod lookup;
 mod progress;
+mod seed_events;
 mod simulate;
 
 use std::io::IsTerminal;
@@ -27,6 +28,7 @@ use shoplook_core::Engine;
 
 pub use eval::EvalArgs;
 pub use lookup::{LookupArgs, run_lookup};
+pub use seed_events::SeedEventsArgs;
 pub use simulate::SimulateArgs;
 
 /// Log lines (`serve`'s requests) on stderr; `RUST_LOG` filters them (default `info`).
@@ -156,6 +158,8 @@ pub enum CatalogueCommand {
     Eval(EvalArgs),
     /// Simulated shoppers through the real HTTP service: visual vs learned ranking.
     Simulate(SimulateArgs),
+    /// Fill the search and event logs with labelled synthetic demo traffic (for the console).
+    SeedEvents(SeedEventsArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -336,5 +340,6 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
         }
         CatalogueCommand::Eval(args) => eval::run(&args),
         CatalogueCommand::Simulate(args) => simulate::run(&args),
+        CatalogueCommand::SeedEvents(args) => seed_events::run(&args),
     }
 }
