@@ -11,6 +11,8 @@
 #               FFI unit tests
 #   schema      schemathesis (pinned) against the real server on both stores: every operation of
 #               the served OpenAPI document, examples/coverage/fuzzing/stateful, all checks
+#   console     the web console in Debian's chromium against a real server on both stores with
+#               seeded demo traffic (scripts/test-console.sh; prints `console: N passed, N failed`)
 #   wasm32      `cargo check` of core for wasm32-unknown-unknown (core stays platform-neutral)
 #   fuzz        the cargo-fuzz targets (fuzz/) coverage-guided for 30 s each from their seed
 #               corpora; only the workspace crates are compiled again, with libFuzzer's
@@ -23,7 +25,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd -P)"
-STAGES="${SHOPLOOK_TEST_STAGES:-rust schema fuzz wasm32 bindings}"
+STAGES="${SHOPLOOK_TEST_STAGES:-rust schema console fuzz wasm32 bindings}"
 LOGS="$ROOT/target/test-logs"
 mkdir -p "$LOGS"
 PG_PORT="${SHOPLOOK_TEST_PG_PORT:-54331}"
@@ -125,6 +127,15 @@ wasm32_check() {
   await setup-wasm32 || return 1
   cargo check -p shoplook-core --no-default-features --target "$WASM_TARGET"
 }
+console_tests() {
+  await setup-browser || return 1
+  if [ -z "$PG_URL" ]; then
+    await setup-postgres-photos || return 1
+    PG_URL="$(scripts/start-postgres.sh "$PG_PORT" | tail -n 1)" || return 1
+    PG_STARTED=1
+  fi
+  SHOPLOOK_TEST_PG_URL="$PG_URL" scripts/test-console.sh sqlite postgres
+}
 fuzz_run() {
   [ -f "$LOGS/setup-postgres-photos.done" ] || await setup-postgres-photos || return 1
   SHOPLOOK_FUZZ_SECONDS="${SHOPLOOK_FUZZ_SECONDS:-30}" scripts/test-fuzz.sh --ci
@@ -139,6 +150,7 @@ for stage in $STAGES; do
   case "$stage" in
     rust) run_stage "rust: core, cli, catalogue, ffi" rust_tests ;;
     schema) run_stage "schema: schemathesis, both stores" schema_tests ;;
+    console) run_stage "console: chromium, both stores" console_tests ;;
     wasm32) run_stage "wasm32: cargo check core" wasm32_check ;;
     fuzz) run_stage "fuzz: 5 targets, seed corpora" fuzz_run ;;
     bindings) run_stage "bindings: kotlin + swift" bindings_tests ;;
