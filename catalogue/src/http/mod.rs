@@ -17,6 +17,7 @@ pub mod rules;
 pub mod search;
 pub mod server;
 pub mod trends;
+pub mod try_page;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,6 +38,7 @@ use tracing::Level;
 pub use error::{ApiError, ApiResult, InternalCause};
 pub use ops::OPENAPI;
 pub use server::ConnLimits;
+pub use try_page::WebDirs;
 
 use crate::error::CatError;
 use crate::keys::{KeyCache, RateLimiter};
@@ -55,6 +57,8 @@ pub struct ServeConfig {
     pub max_body: usize,
     /// Connection caps and client timeouts (`server.rs`).
     pub limits: ConnLimits,
+    /// The try-it page's files (`try_page.rs`); `None`: no `/try`.
+    pub web: Option<WebDirs>,
 }
 
 impl Default for ServeConfig {
@@ -65,6 +69,7 @@ impl Default for ServeConfig {
             burst: 200.0,
             max_body: 2 << 20,
             limits: ConnLimits::default(),
+            web: Some(WebDirs::default()),
         }
     }
 }
@@ -79,6 +84,7 @@ pub struct AppState {
     metrics: Metrics,
     max_body: usize,
     request_timeout: Duration,
+    web: Option<WebDirs>,
 }
 
 /// Runs a blocking store call off the async workers.
@@ -217,6 +223,7 @@ pub fn router_with(
         metrics: Metrics::default(),
         max_body: config.max_body,
         request_timeout: config.limits.request_timeout,
+        web: config.web.clone(),
     });
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request| {
@@ -238,6 +245,7 @@ pub fn router_with(
         .merge(trends::routes())
         .merge(console::routes())
         .merge(ops::routes())
+        .merge(try_page::routes())
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(middleware::from_fn_with_state(

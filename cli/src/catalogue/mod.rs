@@ -84,6 +84,18 @@ impl EngineArgs {
     }
 }
 
+/// The try-it page's files: `--web-dir` (or the default) and the `--models` directory.
+fn web_dirs(web_dir: Option<PathBuf>, engine: &EngineArgs) -> shoplook_catalogue::http::WebDirs {
+    let mut dirs = shoplook_catalogue::http::WebDirs::default();
+    if let Some(w) = web_dir {
+        dirs.web = w;
+    }
+    if let Some(m) = &engine.models {
+        dirs.models = m.clone();
+    }
+    dirs
+}
+
 #[derive(Subcommand, Debug)]
 pub enum CatalogueCommand {
     /// Ingest a product feed (JSON Lines or CSV): embed every product image and upsert it.
@@ -141,6 +153,10 @@ pub enum CatalogueCommand {
         /// rebuilt from what remains).
         #[arg(long, default_value_t = shoplook_catalogue::learn::RETENTION_DAYS)]
         retention_days: u32,
+        /// Files of the try-it page at /try (default: $SHOPLOOK_WEB or this checkout's web/;
+        /// its wasm build comes from scripts/build-wasm.sh).
+        #[arg(long, value_name = "DIR")]
+        web_dir: Option<PathBuf>,
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -240,6 +256,7 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             max_connections,
             max_connections_per_ip,
             retention_days,
+            web_dir,
             engine,
         } => {
             let mut config = store.config();
@@ -271,6 +288,7 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
                     max_connections,
                     max_connections_per_ip,
                 },
+                web: Some(web_dirs(web_dir, &engine)),
             };
             let kind = store.kind();
             let learner =
