@@ -2,7 +2,7 @@
 # Runs every test of the project (the README's test command; .ci/run calls it).
 #
 #   toolchains  (background, network/disk bound) Kotlin -> Swift chroot; PostgreSQL + pgvector,
-#               test photos, the wasm32 target. Cached under /var/cache/shoplook-tools.
+#               test photos, the wasm tools, chromium. Cached under /var/cache/shoplook-tools.
 #   build       ONE compile serves every suite: `cargo b` (release profile, whole workspace, all
 #               targets, the bindings' test hooks): tests, the FFI library, uniffi-bindgen and
 #               the `shoplook` binary. Nothing is compiled twice (see .cargo/config.toml).
@@ -13,7 +13,9 @@
 #               the served OpenAPI document, examples/coverage/fuzzing/stateful, all checks
 #   console     the web console in Debian's chromium against a real server on both stores with
 #               seeded demo traffic (scripts/test-console.sh; prints `console: N passed, N failed`)
-#   wasm32      `cargo check` of core for wasm32-unknown-unknown (core stays platform-neutral)
+#   web         the core built for wasm32 (scripts/build-wasm.sh), then the /try page and the
+#               browser extension in Debian's chromium against a real catalogue server
+#               (scripts/test-web.sh; prints `web: N passed, N failed`)
 #   fuzz        the cargo-fuzz targets (fuzz/) coverage-guided for 30 s each from their seed
 #               corpora; only the workspace crates are compiled again, with libFuzzer's
 #               instrumentation (scripts/test-fuzz.sh --ci; prints `fuzz: N passed, N failed`)
@@ -21,15 +23,14 @@
 #               real catalogue server
 # At the end: the time of each stage, and a non-zero exit if any stage failed.
 #
-# SHOPLOOK_TEST_STAGES="rust wasm32 bindings" runs a subset (the build always runs).
+# SHOPLOOK_TEST_STAGES="rust web bindings" runs a subset (the build always runs).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd -P)"
-STAGES="${SHOPLOOK_TEST_STAGES:-rust schema console fuzz wasm32 bindings}"
+STAGES="${SHOPLOOK_TEST_STAGES:-rust schema console fuzz web bindings}"
 LOGS="$ROOT/target/test-logs"
 mkdir -p "$LOGS"
 PG_PORT="${SHOPLOOK_TEST_PG_PORT:-54331}"
-WASM_TARGET=wasm32-unknown-unknown
 
 T0=$(date +%s)
 declare -a TIMES=()
@@ -94,8 +95,8 @@ case " $STAGES " in *" bindings "*)
   bg setup-kotlin-swift bash -c 'scripts/setup-kotlin.sh && scripts/setup-swift.sh' ;;
 esac
 bg setup-postgres-photos bash -c 'scripts/setup-postgres.sh && scripts/fetch-photos.sh'
-case " $STAGES " in *" wasm32 "*)
-  bg setup-wasm32 rustup target add "$WASM_TARGET" ;;
+case " $STAGES " in *" web "*)
+  bg setup-wasm scripts/build-wasm.sh --tools-only ;;
 esac
 # Real-browser stages (console, web): Debian's chromium + puppeteer-core (scripts/setup-browser.sh).
 case " $STAGES " in *" console "* | *" web "*)
@@ -123,9 +124,11 @@ schema_tests() {
   fi
   SHOPLOOK_TEST_PG_URL="$PG_URL" scripts/test-schema.sh sqlite postgres
 }
-wasm32_check() {
-  await setup-wasm32 || return 1
-  cargo check -p shoplook-core --no-default-features --target "$WASM_TARGET"
+web_tests() {
+  await setup-wasm || return 1
+  await setup-browser || return 1
+  [ -f "$LOGS/setup-postgres-photos.done" ] || await setup-postgres-photos || return 1
+  scripts/test-web.sh
 }
 console_tests() {
   await setup-browser || return 1
@@ -151,7 +154,7 @@ for stage in $STAGES; do
     rust) run_stage "rust: core, cli, catalogue, ffi" rust_tests ;;
     schema) run_stage "schema: schemathesis, both stores" schema_tests ;;
     console) run_stage "console: chromium, both stores" console_tests ;;
-    wasm32) run_stage "wasm32: cargo check core" wasm32_check ;;
+    web) run_stage "web: wasm build, /try, extension" web_tests ;;
     fuzz) run_stage "fuzz: 5 targets, seed corpora" fuzz_run ;;
     bindings) run_stage "bindings: kotlin + swift" bindings_tests ;;
     *) echo "unknown stage $stage" >&2; FAILED+=("$stage") ;;
