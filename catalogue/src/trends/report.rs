@@ -149,9 +149,12 @@ pub fn build_report(
         (Some(f), Some(l)) => (f * 86_400, (l + 7) * 86_400),
         _ => (0, 0),
     };
+    let start = std::time::Instant::now();
     let mut activity = store.trend_activity(from, to)?;
     activity.sort();
+    let read = start.elapsed();
     let cells = cells::build(&activity, &products, &weeks, cfg.k);
+    tracing::debug!(rows = activity.len(), cells = cells.len(), ?read, built = ?start.elapsed() - read, "trend cells");
     let published = Published {
         cells: &cells,
         epsilon: cfg.epsilon,
@@ -234,7 +237,9 @@ pub fn build_report(
         })
         .collect();
     let (top, rising) = product_trends(&published, &products, &shown_weeks, &weeks, q, viewer);
+    let start = std::time::Instant::now();
     let looks = rising_looks(store, &weeks, cfg, q)?;
+    tracing::debug!(looks = looks.len(), took = ?start.elapsed(), "rising looks");
     Ok(Report {
         granularity: q.granularity,
         k: cfg.k,
