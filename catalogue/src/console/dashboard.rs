@@ -84,7 +84,7 @@ pub fn dashboard(d: &Dashboard) -> String {
     body += &format!(
         "<section><h2>Trends</h2>{}<p class=\"note\">Every figure counts at least k = {} distinct \
          shopping sessions, or is hidden (–), also where it could be worked out from other \
-         figures. {}Completed weeks only.</p></section>",
+         figures (– may also be none at all). {}Completed weeks only.</p></section>",
         filters(d),
         r.k,
         r.epsilon.map_or(String::new(), |e| format!(

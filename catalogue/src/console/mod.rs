@@ -91,7 +91,7 @@ pub struct Dashboard<'a> {
 
 fn num(v: Option<u64>) -> String {
     v.map_or(
-        "<td class=\"n hidden-figure\" data-suppressed=\"1\" title=\"hidden: fewer than k sessions\">–</td>".into(),
+        "<td class=\"n hidden-figure\" data-suppressed=\"1\" title=\"hidden: fewer than k sessions, possibly none\">–</td>".into(),
         |v| format!("<td class=\"n\">{v}</td>"),
     )
 }

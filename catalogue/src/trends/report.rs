@@ -33,7 +33,7 @@ pub struct Row {
     /// Against the bucket a week before (`this / before - 1`), where both are published.
     pub taps_growth: Option<f64>,
     pub searches_growth: Option<f64>,
-    /// Measures hidden to protect sessions (their fields are `null`).
+    /// Measures hidden (fewer than `k` sessions, possibly none; their fields are `null`).
     pub suppressed: Vec<Measure>,
 }
 
@@ -84,8 +84,9 @@ pub struct Report {
     pub suppressed: u64,
 }
 
-/// The published (and, with `epsilon`, noised) figure of a cell; `Some(0)` for no activity,
-/// `None` when suppressed.
+/// The published (and, with `epsilon`, noised) figure of a cell; `None` when suppressed, and
+/// also for no activity at all: a hidden figure and a zero look the same, so that a hidden
+/// one does not give away that at least one session is behind it.
 struct Published<'a> {
     cells: &'a Cells,
     epsilon: Option<f64>,
@@ -94,7 +95,7 @@ struct Published<'a> {
 impl Published<'_> {
     fn get(&self, m: Measure, b: Bucket, n: &Node) -> Option<u64> {
         match self.cells.get(&(m, b, n.clone())) {
-            None => Some(0),
+            None => None,
             Some(f) if f.published => Some(match self.epsilon {
                 Some(eps) => noise::noisy(f.count, eps, &format!("{m:?}|{b:?}|{n:?}")),
                 None => f.count,
@@ -199,6 +200,11 @@ pub fn build_report(
             let searches = (n.level == Level::Category).then(|| fig(Measure::Searches));
             if n.level != Level::Category {
                 hidden.retain(|&m| m != Measure::Searches);
+            }
+            if hidden.len() == MEASURES.len() - usize::from(n.level != Level::Category) {
+                // Nothing published: the row is left out (its existence would say that
+                // someone was active there).
+                continue;
             }
             suppressed += hidden.len() as u64;
             let (taps, purchases) = (fig(Measure::Taps), fig(Measure::Purchases));
