@@ -1,6 +1,7 @@
 # Sourced by scripts/test-bindings.sh: starts a real catalogue server on a free loopback port
 # for the Kotlin and Swift client tests, with the demo feed (fixtures/demo-catalogue) ingested
-# and an API key created. Exports SHOPLOOK_CATALOGUE_URL, SHOPLOOK_CATALOGUE_KEY and
+# and an API key created. Exports SHOPLOOK_CATALOGUE_URL, SHOPLOOK_CATALOGUE_KEY,
+# SHOPLOOK_CATALOGUE_ADVERTISER_KEY (`--role advertiser`: may create campaigns) and
 # SHOPLOOK_CATALOGUE_OFFLINE_URL (a loopback port where nothing listens); sets SERVER_PID and
 # SERVER_DIR for the caller's cleanup. Without the `shoplook catalogue` command the client
 # tests are skipped (the variables stay unset).
@@ -30,6 +31,10 @@ catalogue_start() {
     || { cat "$SERVER_DIR/ingest.log" >&2; log "catalogue ingest failed"; return 1; }
   SHOPLOOK_CATALOGUE_KEY="$("${cat[@]}" keys create --data "$SERVER_DIR/data" --name bindings-tests 2>/dev/null | tail -n1)"
   [ -n "$SHOPLOOK_CATALOGUE_KEY" ] || { log "catalogue keys create failed"; return 1; }
+  # An advertiser key: the sponsored-product tests create (and pause) campaigns with it.
+  SHOPLOOK_CATALOGUE_ADVERTISER_KEY="$("${cat[@]}" keys create --data "$SERVER_DIR/data" --name bindings-advertiser \
+    --role advertiser 2>/dev/null | tail -n1)"
+  [ -n "$SHOPLOOK_CATALOGUE_ADVERTISER_KEY" ] || { log "catalogue keys create --role advertiser failed"; return 1; }
   # Two free loopback ports: one for the server, one where nothing will listen.
   read -r port offline_port < <(python3 -c 'import socket
 s=[socket.socket() for _ in range(2)]
@@ -48,7 +53,7 @@ print(*[x.getsockname()[1] for x in s])')
   curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 \
     || { cat "$SERVER_DIR/serve.log" >&2; log "catalogue server not ready after 60 s"; return 1; }
   export SHOPLOOK_CATALOGUE_URL="http://127.0.0.1:$port"
-  export SHOPLOOK_CATALOGUE_KEY
+  export SHOPLOOK_CATALOGUE_KEY SHOPLOOK_CATALOGUE_ADVERTISER_KEY
   export SHOPLOOK_CATALOGUE_OFFLINE_URL="http://127.0.0.1:$offline_port"
   log "catalogue server: $SHOPLOOK_CATALOGUE_URL (pid $SERVER_PID)"
 }

@@ -73,7 +73,7 @@ cleanup() {
 trap cleanup EXIT
 # shellcheck source=scripts/bindings-catalogue.sh
 if [ -f scripts/bindings-catalogue.sh ]; then
-  . scripts/bindings-catalogue.sh   # sets SHOPLOOK_CATALOGUE_URL / _KEY / _OFFLINE_URL, SERVER_PID
+  . scripts/bindings-catalogue.sh   # sets SHOPLOOK_CATALOGUE_URL / _KEY / _ADVERTISER_KEY / _OFFLINE_URL, SERVER_PID
 fi
 export SHOPLOOK_MODELS="$ROOT/models" SHOPLOOK_FIXTURES="$ROOT/fixtures" RUST_BACKTRACE=0
 
@@ -121,7 +121,7 @@ run_swift() {
   # Inside the chroot the repository is mounted at /work; paths below are relative to it.
   local rel="${OUT#"$ROOT"/}" envs
   envs="SHOPLOOK_MODELS=/work/models SHOPLOOK_FIXTURES=/work/fixtures"
-  for v in SHOPLOOK_CATALOGUE_URL SHOPLOOK_CATALOGUE_KEY SHOPLOOK_CATALOGUE_OFFLINE_URL; do
+  for v in SHOPLOOK_CATALOGUE_URL SHOPLOOK_CATALOGUE_KEY SHOPLOOK_CATALOGUE_ADVERTISER_KEY SHOPLOOK_CATALOGUE_OFFLINE_URL; do
     [ -n "${!v:-}" ] && envs="$envs $v=$(printf '%q' "${!v}")"
   done
   # Hand-written extensions (not a generated ShopLook.swift that scripts/build-ios.sh may have put there).

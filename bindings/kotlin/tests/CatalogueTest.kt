@@ -2,9 +2,11 @@
 // scripts/test-bindings.sh with the demo feed (fixtures/demo-catalogue) ingested.
 //
 // Environment: SHOPLOOK_CATALOGUE_URL, SHOPLOOK_CATALOGUE_KEY, SHOPLOOK_CATALOGUE_OFFLINE_URL
-// (a loopback port where nothing listens), plus SHOPLOOK_MODELS / SHOPLOOK_FIXTURES.
+// (a loopback port where nothing listens), SHOPLOOK_CATALOGUE_ADVERTISER_KEY (creates the
+// sponsored-product campaigns), plus SHOPLOOK_MODELS / SHOPLOOK_FIXTURES.
 
 import com.shoplook.*
+import com.shoplook.testing.TestCampaigns
 import kotlinx.coroutines.runBlocking
 import java.io.File
 import kotlin.test.*
@@ -26,7 +28,10 @@ class CatalogueTest {
         assertTrue(h.price > 0.0 && h.currency == "EUR", "$h")
         assertTrue(h.url.startsWith("https://example.com/demo/products/"), "purchase URL: ${h.url}")
         assertTrue(h.image.isNotEmpty())
-        assertTrue(h.score in -1.0f..1.0001f, "score ${h.score}")
+        assertTrue(h.similarity in -1.0f..1.0001f, "similarity ${h.similarity}")
+        // The ranking explanation: the order's score is the similarity plus the learned boost.
+        assertEquals(h.similarity + h.boost, h.score, 1e-4f, "$h")
+        assertEquals(h.sponsored, h.campaignId != null, "$h")
     }
 
     @Test
@@ -97,6 +102,73 @@ class CatalogueTest {
         assertFailsWith<ShopLookException.BadRequest> { CatalogueClient("ftp://example.com", key) }
         val item = engine.analyze(File(fixtures, "external/bus.jpg").readBytes(), AnalyzeOptions(embed = false)).items.first()
         assertFailsWith<ShopLookException.BadRequest> { client.search(item, engine.embedderContract()) }
+    }
+
+    @Test
+    fun theSessionIdIsStableUntilRotated() {
+        val c = CatalogueClient(url!!, key)
+        val first = c.sessionId()
+        assertTrue(Regex("[0-9a-f]{32}").matches(first), first)
+        c.product("demo-shoe-1")
+        assertEquals(first, c.sessionId(), "calls keep the session")
+        val second = c.rotateSession()
+        assertNotEquals(first, second)
+        assertTrue(Regex("[0-9a-f]{32}").matches(second), second)
+        assertEquals(second, c.sessionId())
+        assertNotEquals(c.sessionId(), CatalogueClient(url, key).sessionId(), "each client has its own session")
+    }
+
+    @Test
+    fun aSponsoredHitCarriesItsCampaignAndItsClickIsCharged() = runBlocking {
+        assertNotNull(TestCampaigns.advertiserKey, "SHOPLOOK_CATALOGUE_ADVERTISER_KEY is not set")
+        val c = CatalogueClient(url!!, key)
+        val embedding = engine.embedImage(File(fixtures, "demo-catalogue/demo-shoe-1.jpg").readBytes())
+        val organic = c.searchEmbedding(embedding, "shoes", 5u)
+        assertTrue(organic.results.size >= 2, "${organic.results}")
+        assertTrue(organic.results.none { it.sponsored || it.campaignId != null }, "no live campaign yet: ${organic.results}")
+        organic.results.forEach(::checkHit)
+        if (organic.ranking == Ranking.VISUAL) assertTrue(organic.results.all { it.boost == 0f })
+        // Promote a product that looks like the query but is not first (above the relevance floor).
+        val promoted = organic.results.drop(1).firstOrNull { it.inStock && it.similarity >= 0.6f } ?: organic.results.first()
+        // Frequency cap 1: one ad per app session.
+        val campaign = TestCampaigns.create(promoted.id, "kotlin host test", frequencyCap = 1)
+        try {
+            val found = c.searchEmbedding(embedding, "shoes", 5u)
+            val ad = found.results.first()
+            assertTrue(ad.sponsored, "${found.results}")
+            assertEquals(campaign.id, ad.campaignId)
+            assertEquals(promoted.id, ad.id)
+            assertTrue(ad.similarity >= 0.5f, "an ad is as similar as the relevance floor: ${ad.similarity}")
+            assertEquals(0f, ad.boost)
+            assertEquals(1, found.results.count { it.sponsored }, "one ad slot by default")
+            assertEquals(1, found.results.count { it.id == promoted.id }, "the ad is not shown twice")
+            found.results.forEach(::checkHit)
+
+            // The session has had its one ad; a new session (the app back in the foreground) gets it again.
+            val session = c.sessionId()
+            assertTrue(c.searchEmbedding(embedding, "shoes", 5u).results.none { it.sponsored })
+            assertEquals(session, c.sessionId())
+            c.rotateSession()
+            val fresh = c.searchEmbeddingAsync(embedding, category = "shoes", k = 5u)
+            assertEquals(campaign.id, fresh.results.first().campaignId, "${fresh.results}")
+
+            // Impressions with their 1-based positions, then a click on the ad: the campaign pays.
+            assertEquals(0L, TestCampaigns.get(campaign.id).spentTodayCents)
+            fresh.results.forEachIndexed { i, h -> c.reportEvent(EventType.IMPRESSION, h.id, fresh.queryId, (i + 1).toUInt()) }
+            c.reportEventAsync(EventType.CLICK, fresh.results.first().id, fresh.queryId, position = 1u)
+            val spent = TestCampaigns.get(campaign.id).spentTodayCents
+            assertTrue(spent in 1L..100L, "charged at most the bid: $spent")
+            // The same click again is not charged twice.
+            c.reportEvent(EventType.CLICK, fresh.results.first().id, fresh.queryId, 1u)
+            assertEquals(spent, TestCampaigns.get(campaign.id).spentTodayCents)
+            // Positions are 1-based.
+            val e = assertFailsWith<ShopLookException.BadRequest> { c.reportEvent(EventType.CLICK, ad.id, fresh.queryId, 0u) }
+            assertTrue(e.detail.contains("position"), e.detail)
+        } finally {
+            TestCampaigns.pause(campaign.id)
+        }
+        c.rotateSession()
+        assertTrue(c.searchEmbedding(embedding, "shoes", 5u).results.none { it.sponsored }, "a paused campaign serves no ads")
     }
 
     /** The app's transport, counting the requests that went through it. */

@@ -74,7 +74,8 @@ impl From<wire::Product> for Product {
     }
 }
 
-/// One search result: a product and its similarity to the query.
+/// One search result: a product, why it is where it is (`similarity`, `boost`, `score`), and
+/// whether it is a paid placement (`sponsored`, `campaignId`).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct SearchHit {
     pub id: String,
@@ -89,8 +90,18 @@ pub struct SearchHit {
     /// The purchase link.
     pub url: String,
     pub in_stock: bool,
-    /// Cosine similarity in [-1, 1]; higher is more similar.
+    /// The score results are ordered by: `similarity + boost`.
     pub score: f32,
+    /// Cosine similarity to the query, in [-1, 1]; higher is more similar.
+    pub similarity: f32,
+    /// What the learned ranking added to `similarity` (from what shoppers clicked and bought
+    /// after similar searches); 0 under `visual` ranking and for sponsored hits.
+    pub boost: f32,
+    /// A paid placement (an ad slot won in the catalogue's auction): show it labelled
+    /// "Sponsored". A click on it is what its campaign pays for.
+    pub sponsored: bool,
+    /// The campaign of a sponsored hit; null/nil for organic ones.
+    pub campaign_id: Option<String>,
 }
 
 impl From<wire::SearchHit> for SearchHit {
@@ -106,6 +117,28 @@ impl From<wire::SearchHit> for SearchHit {
             url: h.url,
             in_stock: h.in_stock,
             score: h.score,
+            similarity: h.similarity,
+            boost: h.boost,
+            sponsored: h.sponsored,
+            campaign_id: h.campaign_id,
+        }
+    }
+}
+
+/// How a search's results were ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Ranking {
+    /// By visual similarity only (`boost` is 0).
+    Visual,
+    /// Similarity plus a boost learned from shoppers' clicks and purchases.
+    Learned,
+}
+
+impl From<wire::Ranking> for Ranking {
+    fn from(r: wire::Ranking) -> Self {
+        match r {
+            wire::Ranking::Visual => Ranking::Visual,
+            wire::Ranking::Learned => Ranking::Learned,
         }
     }
 }
@@ -113,12 +146,14 @@ impl From<wire::SearchHit> for SearchHit {
 /// The answer to a search.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct SearchResponse {
-    /// Best first.
+    /// Best first (sponsored hits at the catalogue's ad positions).
     pub results: Vec<SearchHit>,
     /// Identifies this search in later `reportEvent` calls.
     pub query_id: String,
     /// The catalogue's model contract (`id@version`).
     pub model: String,
+    /// How the results were ordered.
+    pub ranking: Ranking,
 }
 
 impl From<wire::SearchResponse> for SearchResponse {
@@ -127,6 +162,7 @@ impl From<wire::SearchResponse> for SearchResponse {
             results: r.results.into_iter().map(SearchHit::from).collect(),
             query_id: r.query_id,
             model: r.model,
+            ranking: r.ranking.into(),
         }
     }
 }
@@ -363,36 +399,62 @@ impl CatalogueClient {
         .await
     }
 
-    /// Records that the user saw, clicked or bought a product; `queryId` is the
-    /// `SearchResponse.queryId` the product came from.
-    #[uniffi::method(default(query_id = None))]
+    /// Records that the user saw (`Impression`), tapped (`Click`) or bought (`Purchase`) a
+    /// product. `queryId` is the `SearchResponse.queryId` the product came from and `position`
+    /// its 1-based place in that response's `results` (what corrects the learned ranking for
+    /// position bias; report each shown result's impression with its position). A click on a
+    /// sponsored hit, with its `queryId`, is what its campaign pays for (once per search). The
+    /// client's session id goes with every event.
+    ///
+    /// Throws `BadRequest` (from the catalogue) for a position outside 1..=1000.
+    #[uniffi::method(default(query_id = None, position = None))]
     pub fn report_event(
         &self,
         kind: EventType,
         product_id: String,
         query_id: Option<String>,
+        position: Option<u32>,
     ) -> Result<()> {
         guard(|| {
-            Ok(self
-                .inner
-                .report_event(kind.into(), &product_id, query_id.as_deref())?)
+            report(
+                &self.inner,
+                kind,
+                &product_id,
+                query_id.as_deref(),
+                position,
+            )
         })
     }
 
     /// `reportEvent` as a Kotlin `suspend` / Swift `async` function.
-    #[uniffi::method(default(cancel = None, query_id = None))]
+    #[uniffi::method(default(cancel = None, query_id = None, position = None))]
     pub async fn report_event_async(
         &self,
         kind: EventType,
         product_id: String,
         query_id: Option<String>,
+        position: Option<u32>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<()> {
         let inner = self.inner.clone();
         run_blocking(cancel, move || {
-            Ok(inner.report_event(kind.into(), &product_id, query_id.as_deref())?)
+            report(&inner, kind, &product_id, query_id.as_deref(), position)
         })
         .await
+    }
+
+    /// The id of this client's app session (32 random hex digits; never a device or user id),
+    /// sent with every search and event so that the catalogue can cap what one session teaches
+    /// its ranking and how often it shows that session the same ad. Stable until
+    /// `rotateSession`.
+    pub fn session_id(&self) -> String {
+        self.inner.session_id()
+    }
+
+    /// Starts a new session (a new random id) and returns its id. Call it when the app comes
+    /// back to the foreground.
+    pub fn rotate_session(&self) -> String {
+        self.inner.rotate_session()
     }
 
     /// One product by id.
@@ -414,6 +476,16 @@ fn builtin_client(_base_url: &str, _api_key: &str) -> Result<CoreClient> {
                  (HttpUrlConnectionTransport on Android, URLSessionTransport on iOS)"
             .into(),
     })
+}
+
+fn report(
+    client: &CoreClient,
+    kind: EventType,
+    product_id: &str,
+    query_id: Option<&str>,
+    position: Option<u32>,
+) -> Result<()> {
+    Ok(client.report(kind.into(), product_id, query_id, position)?)
 }
 
 fn search(

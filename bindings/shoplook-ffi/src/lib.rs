@@ -22,7 +22,7 @@ mod types;
 
 pub use catalogue::{
     CatalogueClient, EventType, HttpHeader, HttpRequest, HttpResponse, HttpTransport, Product,
-    SearchFilters, SearchHit, SearchResponse,
+    Ranking, SearchFilters, SearchHit, SearchResponse,
 };
 pub use error::ShopLookError;
 use error::{Result, guard};

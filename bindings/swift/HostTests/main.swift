@@ -3,7 +3,8 @@
 // run by scripts/test-bindings.sh. Closing line: `swift: N passed, N failed`.
 //
 // Environment: SHOPLOOK_MODELS (model directory), SHOPLOOK_FIXTURES (fixtures directory),
-// SHOPLOOK_CATALOGUE_URL / SHOPLOOK_CATALOGUE_KEY (a running catalogue server; tests skipped if unset).
+// SHOPLOOK_CATALOGUE_URL / SHOPLOOK_CATALOGUE_KEY (a running catalogue server; tests skipped if unset),
+// SHOPLOOK_CATALOGUE_ADVERTISER_KEY (creates the sponsored-product campaigns).
 
 import Foundation
 
@@ -237,6 +238,53 @@ test("cancelTokenStopsWaiting") {
 // ------------------------------------------------------------------ catalogue client
 // Against a real `shoplook catalogue serve` on loopback (scripts/test-bindings.sh starts it).
 
+/// Sponsored-product campaigns through the catalogue's HTTP API (`POST /v1/campaigns`, `.../pause`)
+/// with the advertiser key, sent by the SDK's own `URLSessionTransport` (only 2xx answers here).
+/// Not part of the app SDK: advertisers manage campaigns from their own back office. Also used by
+/// the iOS demo's tests (ios-demo/Core/HostTests).
+struct TestCampaigns {
+    let url: String
+    let key: String
+
+    static var fromEnvironment: TestCampaigns? {
+        guard let url = env["SHOPLOOK_CATALOGUE_URL"], let key = env["SHOPLOOK_CATALOGUE_ADVERTISER_KEY"] else { return nil }
+        return TestCampaigns(url: url, key: key)
+    }
+
+    private func call(_ method: String, _ path: String, _ body: String, expect: UInt16) throws -> [String: Any] {
+        let r = try URLSessionTransport().send(request: HttpRequest(
+            method: method, url: url + path,
+            headers: [HttpHeader(name: "Authorization", value: "Bearer \(key)"),
+                      HttpHeader(name: "Content-Type", value: "application/json")],
+            body: Data(body.utf8), timeoutMs: 10_000))
+        let text = String(decoding: r.body, as: UTF8.self)
+        guard r.status == expect,
+              let json = (try? JSONSerialization.jsonObject(with: r.body)) as? [String: Any] else {
+            throw TestFailure(description: "\(method) \(path): \(r.status) \(text)")
+        }
+        return json
+    }
+
+    /// A live campaign promoting `productId` (asap pacing, a budget no test spends); its id.
+    func create(productId: String, name: String, bidCents: Int = 100, frequencyCap: Int = 1000) throws -> String {
+        let body = #"{"name":"\#(name)","product_id":"\#(productId)","bid_cents":\#(bidCents),"daily_budget_cents":100000,"pacing":"asap","frequency_cap":\#(frequencyCap)}"#
+        guard let id = try call("POST", "/v1/campaigns", body, expect: 201)["id"] as? String else {
+            throw TestFailure(description: "no campaign id")
+        }
+        return id
+    }
+
+    /// What the campaign spent today (cents).
+    func spentToday(_ id: String) throws -> Int {
+        try (call("GET", "/v1/campaigns/\(id)", "", expect: 200)["spent_today_cents"] as? NSNumber)?.intValue ?? -1
+    }
+
+    /// Stops it serving (tests pause their campaigns so that the others see organic results only).
+    func pause(_ id: String) throws {
+        _ = try call("POST", "/v1/campaigns/\(id)/pause", "{}", expect: 200)
+    }
+}
+
 if let url = env["SHOPLOOK_CATALOGUE_URL"], let key = env["SHOPLOOK_CATALOGUE_KEY"] {
     let client = try CatalogueClient(baseUrl: url, apiKey: key)
     let offlineUrl = env["SHOPLOOK_CATALOGUE_OFFLINE_URL"] ?? "http://127.0.0.1:9"
@@ -276,6 +324,86 @@ if let url = env["SHOPLOOK_CATALOGUE_URL"], let key = env["SHOPLOOK_CATALOGUE_KE
             if case ShopLookError.Offline = $0 { return true } else { return false }
         }
         try check((e as! ShopLookError).isRetryable())
+    }
+
+    /// The ranking explanation of a hit: the order's score is the similarity plus the learned boost.
+    func checkExplained(_ h: SearchHit, line: UInt = #line) throws {
+        try check(abs(h.similarity + h.boost - h.score) < 1e-4, "score \(h.score) != similarity \(h.similarity) + boost \(h.boost)", line: line)
+        try check((-1...1.0001).contains(h.similarity), "similarity \(h.similarity)", line: line)
+        try check(h.sponsored == (h.campaignId != nil), "\(h)", line: line)
+    }
+
+    test("catalogueSessionIdIsStableUntilRotated") {
+        let c = try CatalogueClient(baseUrl: url, apiKey: key)
+        let first = c.sessionId()
+        let hex = { (s: String) in s.count == 32 && s.allSatisfy { $0.isHexDigit && !$0.isUppercase } }
+        try check(hex(first), first)
+        _ = try c.product(id: "demo-shoe-1")
+        try check(c.sessionId() == first, "calls keep the session")
+        let second = c.rotateSession()
+        try check(second != first && hex(second), second)
+        try check(c.sessionId() == second)
+        let other = try CatalogueClient(baseUrl: url, apiKey: key)
+        try check(other.sessionId() != second, "each client has its own session")
+    }
+
+    test("catalogueSponsoredHitCarriesItsCampaignAndItsClickIsCharged") {
+        guard let campaigns = TestCampaigns.fromEnvironment else {
+            throw TestFailure(description: "SHOPLOOK_CATALOGUE_ADVERTISER_KEY is not set")
+        }
+        let c = try CatalogueClient(baseUrl: url, apiKey: key)
+        let embedding = try shop.embedImage(photo: try photo("demo-catalogue/demo-shoe-1.jpg"))
+        let organic = try c.searchEmbedding(embedding: embedding, category: "shoes", k: 5)
+        try check(organic.results.count >= 2, "\(organic.results)")
+        try check(organic.results.allSatisfy { !$0.sponsored && $0.campaignId == nil }, "no live campaign yet")
+        for h in organic.results { try checkExplained(h) }
+        if organic.ranking == .visual { try check(organic.results.allSatisfy { $0.boost == 0 }) }
+        // Promote a product that looks like the query but is not first (above the relevance floor).
+        let promoted = organic.results.dropFirst().first { $0.inStock && $0.similarity >= 0.6 } ?? organic.results[0]
+        // Frequency cap 1: one ad per app session.
+        let campaign = try campaigns.create(productId: promoted.id, name: "swift host test", frequencyCap: 1)
+        do {
+            let found = try c.searchEmbedding(embedding: embedding, category: "shoes", k: 5)
+            let ad = found.results[0]
+            try check(ad.sponsored && ad.campaignId == campaign && ad.id == promoted.id, "\(found.results)")
+            try check(ad.similarity >= 0.5 && ad.boost == 0, "\(ad)")
+            try check(found.results.filter(\.sponsored).count == 1, "one ad slot by default")
+            try check(found.results.filter { $0.id == promoted.id }.count == 1, "the ad is not shown twice")
+            for h in found.results { try checkExplained(h) }
+
+            // The session has had its one ad; a new session (the app back in the foreground) gets it again.
+            let session = c.sessionId()
+            let capped = try c.searchEmbedding(embedding: embedding, category: "shoes", k: 5)
+            try check(capped.results.allSatisfy { !$0.sponsored }, "\(capped.results)")
+            try check(c.sessionId() == session)
+            _ = c.rotateSession()
+            let fresh = try await c.searchEmbeddingAsync(embedding: embedding, category: "shoes", k: 5)
+            try check(fresh.results[0].campaignId == campaign, "\(fresh.results)")
+
+            // Impressions with their 1-based positions, then a click on the ad: the campaign pays.
+            let before = try campaigns.spentToday(campaign)
+            try check(before == 0, "spent \(before) before any click")
+            for (i, h) in fresh.results.enumerated() {
+                try c.reportEvent(kind: .impression, productId: h.id, queryId: fresh.queryId, position: UInt32(i + 1))
+            }
+            try await c.reportEventAsync(kind: .click, productId: fresh.results[0].id, queryId: fresh.queryId, position: 1)
+            let spent = try campaigns.spentToday(campaign)
+            try check((1...100).contains(spent), "charged at most the bid: \(spent)")
+            try c.reportEvent(kind: .click, productId: fresh.results[0].id, queryId: fresh.queryId, position: 1)
+            let again = try campaigns.spentToday(campaign)
+            try check(again == spent, "the same click is not charged twice: \(again)")
+            // Positions are 1-based.
+            try await expectError("position 0", { try c.reportEvent(kind: .click, productId: ad.id, queryId: fresh.queryId, position: 0) }) {
+                if case ShopLookError.BadRequest(_, let detail) = $0 { return detail.contains("position") } else { return false }
+            }
+        } catch {
+            try? campaigns.pause(campaign)
+            throw error
+        }
+        try campaigns.pause(campaign)
+        _ = c.rotateSession()
+        let after = try c.searchEmbedding(embedding: embedding, category: "shoes", k: 5)
+        try check(after.results.allSatisfy { !$0.sponsored }, "a paused campaign serves no ads")
     }
 
     /// The app's transport, counting the requests that went through it.

@@ -85,10 +85,14 @@ extension CatalogueClient {
         }
     }
 
-    /// Records an event off the calling thread (see `reportEvent`).
-    public func reportEventAsync(kind: EventType, productId: String, queryId: String? = nil) async throws {
+    /// Records an event off the calling thread (see `reportEvent`); `position` is the product's
+    /// 1-based place in the results of `queryId`.
+    public func reportEventAsync(
+        kind: EventType, productId: String, queryId: String? = nil, position: UInt32? = nil
+    ) async throws {
         try await withShopLookCancellation { token in
-            try await self.reportEventAsync(kind: kind, productId: productId, queryId: queryId, cancel: token)
+            try await self.reportEventAsync(
+                kind: kind, productId: productId, queryId: queryId, position: position, cancel: token)
         }
     }
 }
