@@ -1,10 +1,12 @@
 // Host tests of the demo's state machine (DemoController) against the real library, real photos
 // and the real catalogue server that scripts/test-bindings.sh starts on loopback
-// (SHOPLOOK_CATALOGUE_URL / _KEY / _OFFLINE_URL): the whole flow of the app, minus the pixels.
+// (SHOPLOOK_CATALOGUE_URL / _KEY / _OFFLINE_URL; _ADVERTISER_KEY for the sponsored campaign): the
+// whole flow of the app, minus the pixels.
 package com.shoplook.demo.logic
 
 import com.shoplook.EventType
 import com.shoplook.ShopLookException
+import com.shoplook.testing.TestCampaigns
 import java.net.URI
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -77,9 +79,71 @@ class DemoFlowTest {
         assertEquals(setOf(EventType.CLICK to top.id, EventType.PURCHASE to top.id), ev.filter { it.type != EventType.IMPRESSION }.map { it.type to it.productId }.toSet())
         assertEquals(2, ev.count { it.type != EventType.IMPRESSION })
         assertTrue(ev.all { it.queryId == sheet.response.queryId })
+        // Each impression with its 1-based position in the list, the click and the purchase with the top's.
+        assertEquals(sheet.rows.map { it.hit.id to it.position },
+            ev.filter { it.type == EventType.IMPRESSION }.map { it.productId to it.position }.sortedBy { it.second })
+        assertTrue(ev.filter { it.type != EventType.IMPRESSION }.all { it.position == 1 }, "$ev")
         assertTrue(eventsStored() >= before + 2, "the server stored the click and the purchase")
         c.dismissSheet()
         assertNull((c.state.value as Screen.Photo).sheet)
+    }
+
+    @Test
+    fun aSponsoredResultIsLabelledAndANewSessionSeesItAgain() = runBlocking {
+        assertNotNull(TestCampaigns.advertiserKey, "SHOPLOOK_CATALOGUE_ADVERTISER_KEY is not set")
+        val c = controller()
+        assertNull(c.sessionId, "no client before the first search")
+        // A catalogue photo, searched as a box drawn around all of it: its shoe and the shoes like it.
+        c.analyze(DemoFixtures.photo("demo-catalogue/demo-shoe-1.jpg"))
+        val p = c.await<Screen.Photo>()
+        val whole = com.shoplook.Rect(0f, 0f, p.analysis.width.toFloat(), p.analysis.height.toFloat())
+        c.addDrawnBox(whole)
+        var searched = false
+        suspend fun tapShoe(): Sheet.Products {
+            if (searched) {
+                c.dismissSheet()
+                c.select(Target.Drawn(whole))
+            }
+            searched = true
+            return assertIs<Sheet.Products>(c.awaitSheet())
+        }
+        val organic = tapShoe()
+        assertTrue(organic.rows.all { it.label == null && !it.hit.sponsored }, "no live campaign yet")
+        assertEquals((1..organic.rows.size).toList(), organic.rows.map { it.position })
+        // A product that looks like the query (above the catalogue's relevance floor), second if it can be.
+        val similar = organic.hits.filter { it.inStock && it.similarity >= 0.55f }
+        val promoted = similar.getOrNull(1) ?: similar.firstOrNull()
+            ?: fail("nothing above the relevance floor: ${organic.hits.map { it.id to it.similarity }}")
+        // One ad per app session.
+        val campaign = TestCampaigns.create(promoted.id, "android demo test", frequencyCap = 1)
+        try {
+            val sheet = tapShoe()
+            val ad = sheet.rows.first()
+            assertEquals(ProductRow.SPONSORED, ad.label, "${sheet.rows}")
+            assertEquals(campaign.id, ad.hit.campaignId)
+            assertEquals(promoted.id to 1, ad.hit.id to ad.position)
+            assertTrue(ad.explanation.startsWith("similar "), ad.explanation)
+            assertTrue(sheet.rows.drop(1).all { it.label == null }, "${sheet.rows}")
+            c.awaitEvents()
+            c.openProduct(ad.hit)
+            c.awaitEvents()
+            val ev = c.events.value.filter { it.queryId == sheet.response.queryId }
+            assertEquals(sheet.rows.map { it.hit.id to it.position },
+                ev.filter { it.type == EventType.IMPRESSION }.map { it.productId to it.position }.sortedBy { it.second })
+            val click = ev.single { it.type == EventType.CLICK }
+            assertEquals(promoted.id to 1, click.productId to click.position)
+            assertTrue(ev.all { it.accepted }, "$ev")
+            assertTrue(TestCampaigns.get(campaign.id).spentTodayCents > 0, "the ad's click was charged")
+
+            // Same session: its one ad was shown. Back from the background: a new session sees it again.
+            val session = assertNotNull(c.sessionId)
+            assertTrue(tapShoe().rows.none { it.label != null })
+            c.onForeground()
+            assertNotEquals(session, c.sessionId)
+            assertEquals(ProductRow.SPONSORED, tapShoe().rows.first().label)
+        } finally {
+            TestCampaigns.pause(campaign.id)
+        }
     }
 
     @Test

@@ -162,4 +162,21 @@ class DemoGeometryTest {
         assertNull(Format.imageUrl("demo-shoe-1.jpg"))
         assertEquals("https://x/y.jpg", Format.imageUrl("https://x/y.jpg"))
     }
+
+    private fun hit(similarity: Float, boost: Float, campaign: String? = null) = com.shoplook.SearchHit(
+        "p1", "Boot", "Acme", 89.0, "EUR", "shoes", "boot.jpg", "https://example.com/p1", true,
+        similarity + boost, similarity, boost, campaign != null, campaign)
+
+    @Test
+    fun productRowsLabelSponsoredHitsAndExplainTheRanking() {
+        val organic = ProductRow(hit(0.83f, 0f), 2)
+        assertNull(organic.label)
+        assertEquals("similar 83%", organic.explanation)
+        assertEquals("similar 83% · learned +4", ProductRow(hit(0.83f, 0.04f), 1).explanation)
+        assertEquals("similar 83% · learned \u22123", ProductRow(hit(0.83f, -0.03f), 1).explanation)
+        assertEquals("similar 83%", ProductRow(hit(0.83f, 0.004f), 1).explanation, "under half a point: not shown")
+        val ad = ProductRow(hit(0.7f, 0f, "cmp_0123456789abcdef"), 1)
+        assertEquals("Sponsored", ad.label)
+        assertEquals("similar 70%", ad.explanation)
+    }
 }

@@ -1,5 +1,5 @@
-// The sheet of products for the tapped box: loading, products (image, title, brand, price, Buy),
-// or a message (no products, offline, unauthorised, error) with a retry.
+// The sheet of products for the tapped box: loading, products (image, title, brand, price, why it
+// is there, a "Sponsored" label on paid placements, Buy), or a message (no products, offline, unauthorised, error) with a retry.
 import ShopLook
 import ShopLookDemoCore
 import SwiftUI
@@ -22,13 +22,13 @@ struct ProductSheetView: View {
                     }
                 case .failed(_, let message):
                     MessageView(message: message, controller: controller, onSettings: { showSettings = true })
-                case .products(_, let response):
-                    List(response.results, id: \.id) { hit in
-                        ProductRow(hit: hit) {
-                            if let url = URL(string: controller.buy(hit)) { openURL(url) }
+                case .products:
+                    List(sheet.rows, id: \.position) { row in
+                        ProductCard(row: row) {
+                            if let url = URL(string: controller.buy(row.hit)) { openURL(url) }
                         }
                         .contentShape(Rectangle())
-                        .onTapGesture { controller.openProduct(hit) }
+                        .onTapGesture { controller.openProduct(row.hit) }
                     }
                     .listStyle(.plain)
                 }
@@ -42,11 +42,12 @@ struct ProductSheetView: View {
     }
 }
 
-private struct ProductRow: View {
-    let hit: SearchHit
+private struct ProductCard: View {
+    let row: ProductRow
     let onBuy: () -> Void
 
     var body: some View {
+        let hit = row.hit
         HStack(spacing: 12) {
             // The demo feed's images are file names the service does not serve: a grey placeholder then.
             AsyncImage(url: Format.imageURL(hit.image)) { image in
@@ -56,10 +57,12 @@ private struct ProductRow: View {
             }
             .frame(width: 72, height: 72).clipped()
             VStack(alignment: .leading, spacing: 2) {
+                // Paid placements are always labelled.
+                if let label = row.label { Text(label).font(.caption2.bold()).foregroundColor(.secondary) }
                 Text(hit.title).font(.headline).lineLimit(2)
                 Text(hit.brand).font(.subheadline).foregroundColor(.secondary)
                 Text(Format.price(hit.price, hit.currency)).font(.body)
-                Text(Format.similarity(hit.score) + (hit.inStock ? "" : " · out of stock")).font(.caption2)
+                Text(row.explanation + (hit.inStock ? "" : " · out of stock")).font(.caption2)
             }
             Spacer()
             Button("Buy", action: onBuy).buttonStyle(.borderedProminent)

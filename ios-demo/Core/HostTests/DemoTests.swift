@@ -2,7 +2,8 @@
 // library, real photos and the real catalogue server started by scripts/test-bindings.sh.
 // Compiled into the bindings' host-test binary (bindings/swift/HostTests/main.swift calls
 // registerDemoTests() when built with -D SHOPLOOK_DEMO_TESTS), so one `swift: N passed, N failed`
-// line covers both. Mirrors android-demo/host-tests.
+// line covers both; `TestCampaigns` (the sponsored campaign) is main.swift's. Mirrors
+// android-demo/host-tests.
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking   // URLSession on Linux
@@ -147,6 +148,19 @@ func registerDemoTests() {
         try check(DemoSettings(catalogueURL: " http://h:1/ ", apiKey: "k").normalized.catalogueURL == "http://h:1")
         try check(Format.price(89, "EUR") == "89.00 EUR", Format.price(89, "EUR"))
         try check(Format.imageURL("demo-shoe-1.jpg") == nil)
+        // Product rows: the "Sponsored" label and the ranking explanation.
+        func hit(_ similarity: Float, _ boost: Float, _ campaign: String? = nil) -> SearchHit {
+            SearchHit(id: "p1", title: "Boot", brand: "Acme", price: 89, currency: "EUR", category: "shoes",
+                      image: "boot.jpg", url: "https://example.com/p1", inStock: true, score: similarity + boost,
+                      similarity: similarity, boost: boost, sponsored: campaign != nil, campaignId: campaign)
+        }
+        let organic = ProductRow(hit: hit(0.83, 0), position: 2)
+        try check(organic.label == nil && organic.explanation == "similar 83%", organic.explanation)
+        try check(ProductRow(hit: hit(0.83, 0.04), position: 1).explanation == "similar 83% · learned +4")
+        try check(ProductRow(hit: hit(0.83, -0.03), position: 1).explanation == "similar 83% · learned \u{2212}3")
+        try check(ProductRow(hit: hit(0.83, 0.004), position: 1).explanation == "similar 83%", "under half a point: not shown")
+        let ad = ProductRow(hit: hit(0.7, 0, "cmp_0123456789abcdef"), position: 1)
+        try check(ad.label == "Sponsored" && ad.explanation == "similar 70%", "\(ad)")
         try check(PhotoFormat.isSupported(demoBus))
         let png = try photo("photos/box.png")
         try check(PhotoFormat.isSupported(png))
@@ -209,6 +223,11 @@ func registerDemoTests() {
         await c.awaitEvents()
         let ev = c.events
         try check(ev.allSatisfy { $0.accepted && $0.queryId == response.queryId }, "\(ev)")
+        // Each impression with its 1-based position in the list, the click and the purchase with the top's.
+        let impressions = ev.filter { $0.kind == .impression }.sorted { ($0.position ?? 0) < ($1.position ?? 0) }
+        try check(impressions.map { "\($0.productId)@\($0.position ?? 0)" } == response.results.enumerated().map { "\($0.element.id)@\($0.offset + 1)" },
+                  "\(impressions)")
+        try check(ev.filter { $0.kind != .impression }.allSatisfy { $0.position == 1 }, "\(ev)")
         try check(ev.filter { $0.kind == .impression }.map(\.productId).sorted() == response.results.map(\.id).sorted())
         // Events are sent concurrently: compare without order.
         let others = ev.filter { $0.kind != .impression }.map { "\($0.kind) \($0.productId)" }.sorted()
@@ -218,6 +237,72 @@ func registerDemoTests() {
         try check(changes >= 4, "onChange called \(changes) times")
         c.dismissSheet()
         try check(c.state.photoState?.sheet == nil)
+    }
+
+    test("demoSponsoredResultIsLabelledAndANewSessionSeesItAgain") {
+        guard let campaigns = TestCampaigns.fromEnvironment else {
+            throw TestFailure(description: "SHOPLOOK_CATALOGUE_ADVERTISER_KEY is not set")
+        }
+        let c = controller()
+        try check(c.sessionId == nil, "no client before the first search")
+        // A catalogue photo, searched as a box drawn around all of it: its shoe and the shoes like it.
+        c.analyze(try photo("demo-catalogue/demo-shoe-1.jpg"))
+        let p = try await waitForPhoto(c)
+        let whole = Rect(x: 0, y: 0, width: Float(p.analysis.width), height: Float(p.analysis.height))
+        c.addDrawnBox(whole)
+        var searched = false
+        func tapShoe() async throws -> Sheet {
+            if searched {
+                c.dismissSheet()
+                c.select(.drawn(whole))
+            }
+            searched = true
+            let sheet = try await waitForSheet(c)
+            guard case .products = sheet else { throw TestFailure(description: "no products: \(sheet)") }
+            return sheet
+        }
+        let organic = try await tapShoe()
+        try check(organic.rows.allSatisfy { $0.label == nil && !$0.hit.sponsored }, "no live campaign yet")
+        try check(organic.rows.map(\.position) == Array(1...organic.rows.count))
+        // A product that looks like the query (above the catalogue's relevance floor), second if it can be.
+        let similar = organic.rows.map(\.hit).filter { $0.inStock && $0.similarity >= 0.55 }
+        guard let promoted = similar.count > 1 ? similar[1] : similar.first else {
+            throw TestFailure(description: "nothing above the relevance floor: \(organic.rows.map { ($0.hit.id, $0.hit.similarity) })")
+        }
+        // One ad per app session.
+        let campaign = try campaigns.create(productId: promoted.id, name: "ios demo test", frequencyCap: 1)
+        do {
+            let sheet = try await tapShoe()
+            guard case .products(_, let response) = sheet, let ad = sheet.rows.first else { throw TestFailure(description: "\(sheet)") }
+            try check(ad.label == ProductRow.sponsored && ad.hit.campaignId == campaign, "\(sheet.rows)")
+            try check(ad.hit.id == promoted.id && ad.position == 1 && ad.explanation.hasPrefix("similar "), "\(ad)")
+            try check(sheet.rows.dropFirst().allSatisfy { $0.label == nil }, "\(sheet.rows)")
+            await c.awaitEvents()
+            c.openProduct(ad.hit)
+            await c.awaitEvents()
+            let ev = c.events.filter { $0.queryId == response.queryId }
+            let impressions = ev.filter { $0.kind == .impression }.sorted { ($0.position ?? 0) < ($1.position ?? 0) }
+            try check(impressions.map { "\($0.productId)@\($0.position ?? 0)" } == sheet.rows.map { "\($0.hit.id)@\($0.position)" }, "\(impressions)")
+            let clicks = ev.filter { $0.kind == .click }
+            try check(clicks.count == 1 && clicks[0].productId == promoted.id && clicks[0].position == 1, "\(clicks)")
+            try check(ev.allSatisfy(\.accepted), "\(ev)")
+            let spent = try campaigns.spentToday(campaign)
+            try check(spent > 0, "the ad's click was charged: \(spent)")
+
+            // Same session: its one ad was shown. Back from the background: a new session sees it again.
+            let session = c.sessionId
+            try check(session != nil)
+            let capped = try await tapShoe()
+            try check(capped.rows.allSatisfy { $0.label == nil }, "\(capped.rows)")
+            c.onForeground()
+            try check(c.sessionId != nil && c.sessionId != session)
+            let again = try await tapShoe()
+            try check(again.rows.first?.label == ProductRow.sponsored, "\(again.rows)")
+        } catch {
+            try? campaigns.pause(campaign)
+            throw error
+        }
+        try campaigns.pause(campaign)
     }
 
     test("demoDrawnBoxIsSearched") {

@@ -24,6 +24,32 @@ public enum Sheet: Equatable {
         case .loading(let t), .products(let t, _), .failed(let t, _): return t
         }
     }
+
+    /// The product list as shown (empty unless `.products`): each hit with its position, its
+    /// label and why it is there.
+    public var rows: [ProductRow] {
+        guard case .products(_, let response) = self else { return [] }
+        return response.results.enumerated().map { ProductRow(hit: $0.element, position: $0.offset + 1) }
+    }
+}
+
+/// One row of the product sheet. `position`: the hit's 1-based place in the results, reported with
+/// its impression, click and purchase. `label`: "Sponsored" for a paid placement (the catalogue's
+/// ad slot; shown on the row, never hidden), else nil. `explanation`: why it is there
+/// ("similar 83%", "similar 83% · learned +4": what shoppers' clicks and purchases added).
+public struct ProductRow: Equatable {
+    public static let sponsored = "Sponsored"
+
+    public let hit: SearchHit
+    public let position: Int
+
+    public init(hit: SearchHit, position: Int) {
+        self.hit = hit
+        self.position = position
+    }
+
+    public var label: String? { hit.sponsored ? ProductRow.sponsored : nil }
+    public var explanation: String { Format.explanation(hit) }
 }
 
 /// The photo with its boxes. `drawing`: the user is drawing a box by hand. `notice`: shown over
@@ -52,12 +78,14 @@ public enum Screen: Equatable {
     }
 }
 
-/// A feedback event and whether the catalogue accepted it.
+/// A feedback event (with the product's 1-based position in its search) and whether the catalogue
+/// accepted it.
 public struct SentEvent: Equatable {
     public let kind: EventType
     public let productId: String
     public let queryId: String?
     public let error: UiMessage?
+    public var position: Int? = nil
     public var accepted: Bool { error == nil }
 }
 
@@ -183,7 +211,7 @@ public final class DemoController: @unchecked Sendable {
                 return .photo(p)
             }
             if shown, case .products(_, let response) = sheet {
-                for hit in response.results { self.report(.impression, hit, response.queryId) }
+                for row in sheet.rows { self.report(.impression, row.hit, response.queryId, row.position) }
             }
         })
     }
@@ -194,14 +222,28 @@ public final class DemoController: @unchecked Sendable {
         begin(.photo(p))
     }
 
-    /// The user tapped a product card.
-    public func openProduct(_ hit: SearchHit) { report(.click, hit, queryId(of: hit)) }
+    /// The user tapped a product card (a click on a sponsored one is what its campaign pays for).
+    public func openProduct(_ hit: SearchHit) {
+        let (queryId, position) = shown(hit)
+        report(.click, hit, queryId, position)
+    }
 
     /// The "Buy" button: reports the purchase and returns the URL to open.
     public func buy(_ hit: SearchHit) -> String {
-        report(.purchase, hit, queryId(of: hit))
+        let (queryId, position) = shown(hit)
+        report(.purchase, hit, queryId, position)
         return hit.url
     }
+
+    /// The app came back to the foreground (scenePhase `.background` -> `.active`): a new app
+    /// session, so that the catalogue's per-session caps (what one session teaches the ranking,
+    /// how often it sees an ad) start afresh. The session id is random, never a device or user id.
+    public func onForeground() {
+        _ = lock.sync { cachedClient }?.rotateSession()
+    }
+
+    /// The current session's id (nil before the first search: no client yet).
+    public var sessionId: String? { lock.sync { cachedClient }?.sessionId() }
 
     /// The retry button of whatever message is showing.
     public func retry() {
@@ -252,21 +294,24 @@ public final class DemoController: @unchecked Sendable {
         }
     }
 
-    private func queryId(of hit: SearchHit) -> String? {
-        if case .products(_, let r) = state.photoState?.sheet, r.results.contains(where: { $0.id == hit.id }) { return r.queryId }
-        return nil
+    /// The search `hit` is shown from and its 1-based position there (nils if it is not showing).
+    private func shown(_ hit: SearchHit) -> (String?, Int?) {
+        guard let sheet = state.photoState?.sheet, case .products(_, let r) = sheet,
+              let row = sheet.rows.first(where: { $0.hit.id == hit.id }) else { return (nil, nil) }
+        return (r.queryId, row.position)
     }
 
-    private func report(_ kind: EventType, _ hit: SearchHit, _ queryId: String?) {
+    private func report(_ kind: EventType, _ hit: SearchHit, _ queryId: String?, _ position: Int?) {
         let t = Task { [weak self] in
             guard let self else { return }
             var failure: UiMessage? = nil
             do {
-                try await self.client().reportEventAsync(kind: kind, productId: hit.id, queryId: queryId)
+                try await self.client().reportEventAsync(kind: kind, productId: hit.id, queryId: queryId,
+                                                         position: position.map { UInt32($0) })
             } catch {
                 failure = Messages.forError(error)
             }
-            let sent = SentEvent(kind: kind, productId: hit.id, queryId: queryId, error: failure)
+            let sent = SentEvent(kind: kind, productId: hit.id, queryId: queryId, error: failure, position: position)
             self.lock.sync { self._events.append(sent) }
         }
         lock.sync { eventTasks.append(t) }

@@ -59,6 +59,13 @@ public enum Format {
         image.hasPrefix("https://") || image.hasPrefix("http://") ? URL(string: image) : nil
     }
     public static func similarity(_ score: Float) -> String { "similar \(Int(min(max(score, 0), 1) * 100))%" }
+
+    /// Why a hit is where it is: its visual similarity, and what the learned ranking added (in
+    /// points of similarity, when it is at least half a point): "similar 83%", "similar 83% · learned +4".
+    public static func explanation(_ hit: SearchHit) -> String {
+        let points = Int((hit.boost * 100).rounded())
+        return similarity(hit.similarity) + (points > 0 ? " · learned +\(points)" : points < 0 ? " · learned \u{2212}\(-points)" : "")
+    }
 }
 
 public enum PhotoFormat {

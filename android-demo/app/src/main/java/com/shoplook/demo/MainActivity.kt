@@ -23,6 +23,12 @@ class MainActivity : ComponentActivity() {
         }
     }
 
+    /** Back in the foreground (after the app was stopped): a new catalogue session. */
+    override fun onRestart() {
+        super.onRestart()
+        model.controller.onForeground()
+    }
+
     /** "Buy": the purchase link in the browser (or the shop's app, if it handles the link). */
     private fun openUrl(url: String) {
         try {

@@ -124,7 +124,7 @@ class DemoController(
             }
             val shown = commit(gen) { cur -> (cur as? Screen.Photo)?.copy(sheet = sheet) ?: cur }
             if (shown && sheet is Sheet.Products) {
-                sheet.hits.forEach { report(EventType.IMPRESSION, it, sheet.response.queryId) }
+                sheet.rows.forEach { report(EventType.IMPRESSION, it.hit, sheet.response.queryId, it.position) }
             }
         }
     }
@@ -134,16 +134,30 @@ class DemoController(
         begin(s.copy(sheet = null))
     }
 
-    /** The user tapped a product card. */
+    /** The user tapped a product card (a click on a sponsored one is what its campaign pays for). */
     fun openProduct(hit: SearchHit) {
-        report(EventType.CLICK, hit, queryIdOf(hit))
+        val (queryId, position) = shownIn(hit)
+        report(EventType.CLICK, hit, queryId, position)
     }
 
     /** The "Buy" button: reports the purchase and returns the URL the UI opens (browser / shop app). */
     fun buy(hit: SearchHit): String {
-        report(EventType.PURCHASE, hit, queryIdOf(hit))
+        val (queryId, position) = shownIn(hit)
+        report(EventType.PURCHASE, hit, queryId, position)
         return hit.url
     }
+
+    /**
+     * The app came back to the foreground (Activity.onRestart): a new app session, so that the
+     * catalogue's per-session caps (what one session teaches the ranking, how often it sees an ad)
+     * start afresh. The session id is random, never a device or user id.
+     */
+    fun onForeground() {
+        synchronized(lock) { client }?.rotateSession()
+    }
+
+    /** The current session's id (null before the first search: no client yet). */
+    val sessionId: String? get() = synchronized(lock) { client }?.sessionId()
 
     /** The retry button of whatever message is showing. */
     fun retry() {
@@ -191,21 +205,24 @@ class DemoController(
         client ?: clientFor(settings).also { client = it }
     }
 
-    private fun queryIdOf(hit: SearchHit): String? =
-        ((_state.value as? Screen.Photo)?.sheet as? Sheet.Products)
-            ?.takeIf { p -> p.hits.any { it.id == hit.id } }?.response?.queryId
+    /** The search [hit] is shown from and its 1-based position there (nulls if it is not showing). */
+    private fun shownIn(hit: SearchHit): Pair<String?, Int?> {
+        val p = (_state.value as? Screen.Photo)?.sheet as? Sheet.Products ?: return null to null
+        val row = p.rows.firstOrNull { it.hit.id == hit.id } ?: return null to null
+        return p.response.queryId to row.position
+    }
 
-    private fun report(type: EventType, hit: SearchHit, queryId: String?) {
+    private fun report(type: EventType, hit: SearchHit, queryId: String?, position: Int?) {
         val j = scope.launch {
             val error = try {
-                client().reportEventAsync(type, hit.id, queryId)
+                client().reportEventAsync(type, hit.id, queryId, position?.toUInt())
                 null
             } catch (e: CancellationException) {
                 throw e
             } catch (e: Exception) {
                 Messages.forError(e)
             }
-            val sent = SentEvent(type, hit.id, queryId, error)
+            val sent = SentEvent(type, hit.id, queryId, error, position)
             synchronized(lock) { _events.value = _events.value + sent }
         }
         synchronized(lock) { eventJobs.add(j) }

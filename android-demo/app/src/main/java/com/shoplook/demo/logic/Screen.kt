@@ -49,12 +49,35 @@ sealed class Sheet {
     data class Loading(override val target: Target) : Sheet()
     data class Products(override val target: Target, val response: SearchResponse) : Sheet() {
         val hits: List<SearchHit> get() = response.results
+        /** The product list as shown: each hit with its position, its label and why it is there. */
+        val rows: List<ProductRow> get() = response.results.mapIndexed { i, hit -> ProductRow(hit, i + 1) }
     }
     /** No products ([Messages.noProducts]) or an error; [message] says which and offers a retry. */
     data class Failed(override val target: Target, val message: UiMessage) : Sheet()
 }
 
-/** A feedback event and whether the catalogue accepted it. */
-data class SentEvent(val type: EventType, val productId: String, val queryId: String?, val error: UiMessage?) {
+/**
+ * One row of the product sheet. [position]: the hit's 1-based place in the results, reported with
+ * its impression, click and purchase. [label]: "Sponsored" for a paid placement (the catalogue's
+ * ad slot; shown on the row, never hidden), else null. [explanation]: why it is there
+ * ("similar 83%", "similar 83% · learned +4": what shoppers' clicks and purchases added).
+ */
+data class ProductRow(val hit: SearchHit, val position: Int) {
+    val label: String? get() = if (hit.sponsored) SPONSORED else null
+    val explanation: String get() = Format.explanation(hit)
+
+    companion object {
+        const val SPONSORED = "Sponsored"
+    }
+}
+
+/** A feedback event (with the product's 1-based position in its search) and whether the catalogue accepted it. */
+data class SentEvent(
+    val type: EventType,
+    val productId: String,
+    val queryId: String?,
+    val error: UiMessage?,
+    val position: Int? = null,
+) {
     val accepted: Boolean get() = error == null
 }

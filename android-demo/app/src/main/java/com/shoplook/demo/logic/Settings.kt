@@ -2,6 +2,7 @@
 package com.shoplook.demo.logic
 
 import com.shoplook.SearchFilters
+import com.shoplook.SearchHit
 import java.net.URI
 import java.util.Locale
 
@@ -57,4 +58,17 @@ object Format {
 
     /** "similar 42%" from a cosine similarity. */
     fun similarity(score: Float): String = "similar ${(score.coerceIn(0f, 1f) * 100).toInt()}%"
+
+    /**
+     * Why a hit is where it is: its visual similarity, and what the learned ranking added (in
+     * points of similarity, when it is at least half a point): "similar 83%", "similar 83% · learned +4".
+     */
+    fun explanation(hit: SearchHit): String {
+        val points = Math.round(hit.boost * 100f)
+        return similarity(hit.similarity) + when {
+            points > 0 -> " · learned +$points"
+            points < 0 -> " · learned \u2212${-points}"
+            else -> ""
+        }
+    }
 }

@@ -1,5 +1,5 @@
 // The bottom sheet of products for the tapped box: loading, products (image, title, brand, price,
-// Buy), or a message (no products, offline, unauthorised, error) with a retry.
+// why it is there, a "Sponsored" label on paid placements, Buy), or a message (no products, offline, unauthorised, error) with a retry.
 package com.shoplook.demo.ui
 
 import androidx.compose.foundation.background
@@ -27,9 +27,9 @@ import androidx.compose.ui.layout.ContentScale
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
 import coil.compose.AsyncImage
-import com.shoplook.SearchHit
 import com.shoplook.demo.logic.DemoController
 import com.shoplook.demo.logic.Format
+import com.shoplook.demo.logic.ProductRow
 import com.shoplook.demo.logic.Sheet
 
 @OptIn(ExperimentalMaterial3Api::class)
@@ -47,8 +47,8 @@ fun ProductSheet(sheet: Sheet, controller: DemoController, onSettings: () -> Uni
             is Sheet.Failed -> MessageView(sheet.message, onRetry = controller::retry, onSettings = onSettings,
                 onNewPhoto = controller::newPhoto, modifier = Modifier.fillMaxWidth())
             is Sheet.Products -> LazyColumn(Modifier.padding(bottom = 24.dp)) {
-                items(sheet.hits, key = { it.id }) { hit ->
-                    ProductRow(hit, onOpen = { controller.openProduct(hit) }, onBuy = { openUrl(controller.buy(hit)) })
+                items(sheet.rows, key = { "${it.position}:${it.hit.id}" }) { row ->
+                    ProductCard(row, onOpen = { controller.openProduct(row.hit) }, onBuy = { openUrl(controller.buy(row.hit)) })
                 }
             }
         }
@@ -56,17 +56,20 @@ fun ProductSheet(sheet: Sheet, controller: DemoController, onSettings: () -> Uni
 }
 
 @Composable
-private fun ProductRow(hit: SearchHit, onOpen: () -> Unit, onBuy: () -> Unit) {
+private fun ProductCard(row: ProductRow, onOpen: () -> Unit, onBuy: () -> Unit) {
+    val hit = row.hit
     Row(Modifier.fillMaxWidth().clickable(onClick = onOpen).padding(horizontal = 16.dp, vertical = 8.dp),
         horizontalArrangement = Arrangement.spacedBy(12.dp), verticalAlignment = Alignment.CenterVertically) {
         // The demo feed's images are file names the service does not serve: a grey placeholder then.
         AsyncImage(model = Format.imageUrl(hit.image), contentDescription = hit.title, contentScale = ContentScale.Crop,
             modifier = Modifier.size(72.dp).background(Color.LightGray))
         Column(Modifier.weight(1f)) {
+            // Paid placements are always labelled.
+            row.label?.let { Text(it, style = MaterialTheme.typography.labelSmall, fontWeight = FontWeight.Bold) }
             Text(hit.title, fontWeight = FontWeight.SemiBold, maxLines = 2)
             Text(hit.brand, style = MaterialTheme.typography.bodySmall)
             Text(Format.price(hit.price, hit.currency), style = MaterialTheme.typography.bodyMedium)
-            Text(Format.similarity(hit.score) + if (hit.inStock) "" else " · out of stock", style = MaterialTheme.typography.labelSmall)
+            Text(row.explanation + if (hit.inStock) "" else " · out of stock", style = MaterialTheme.typography.labelSmall)
         }
         Button(onClick = onBuy) { Text("Buy") }
     }
