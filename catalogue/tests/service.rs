@@ -747,6 +747,80 @@ fn kill_during_ingest(backend: Backend) {
     );
 }
 
+/// `shoplook lookup` labels a sponsored result "Sponsored" (text) and marks it `sponsored` with
+/// its `campaign_id` (JSON), next to the ranking explanation.
+fn lookup_labels_sponsored_results(backend: Backend) {
+    let dir = tempdir("feed");
+    ingest(&backend, &test_feed(&dir), &[]);
+    let key = create_key(&backend, "app", false);
+    let advertiser = create_key_with(&backend, "acme-ads", &["--role", "advertiser"]);
+    let server = Server::start(&backend, &[]);
+    let region = format!(
+        "{},{},{},{}",
+        BOX_IN_SCENE_REGION.x,
+        BOX_IN_SCENE_REGION.y,
+        BOX_IN_SCENE_REGION.width,
+        BOX_IN_SCENE_REGION.height
+    );
+    let lookup = |json: bool| {
+        let mut args: Vec<String> = [
+            "lookup",
+            "fixtures/photos/box_in_scene.png",
+            "--server",
+            &server.url,
+            "--api-key",
+            &key,
+            "--region",
+            &region,
+        ]
+        .map(String::from)
+        .to_vec();
+        if json {
+            args.push("--json".into());
+        }
+        let (ok, out, err) = run(&args);
+        assert!(ok, "{err}");
+        out
+    };
+    let organic = lookup(false);
+    assert!(!organic.contains("Sponsored"), "{organic}");
+
+    // The drawn box's own product, promoted (it is the most similar: above the relevance floor).
+    let (s, _, c) = http(
+        "POST",
+        &format!("{}/v1/campaigns", server.url),
+        Some(&advertiser),
+        Some(
+            &json!({"name": "boxes", "product_id": "demo-box-1", "bid_cents": 50,
+                    "daily_budget_cents": 10000, "pacing": "asap"})
+            .to_string(),
+        ),
+    );
+    assert_eq!(s, 201, "{c}");
+    let text = lookup(false);
+    let first = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("1. "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(first.contains("1. Sponsored · "), "{text}");
+    assert!(first.contains("similarity"), "{text}");
+    assert_eq!(text.matches("Sponsored").count(), 1, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&lookup(true)).unwrap();
+    let hits = v["items"][0]["results"].as_array().unwrap();
+    assert_eq!(hits[0]["id"], "demo-box-1", "{v}");
+    assert_eq!(hits[0]["sponsored"], true, "{v}");
+    assert_eq!(hits[0]["campaign_id"], c["id"], "{v}");
+    for h in hits {
+        assert!(h["similarity"].is_number() && h["boost"].is_number(), "{h}");
+    }
+    assert!(
+        hits[1..]
+            .iter()
+            .all(|h| h["sponsored"] == false && h.get("campaign_id").is_none()),
+        "{v}"
+    );
+}
+
 macro_rules! both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -762,6 +836,7 @@ macro_rules! both_stores {
 
 both_stores!(
     ingest_then_lookup,
+    lookup_labels_sponsored_results,
     filters,
     bad_requests,
     keys_and_rate_limits,
