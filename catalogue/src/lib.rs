@@ -14,6 +14,7 @@
 //! Product images are embedded by exactly the same code and model as the phone (`shoplook-core`),
 //! and every vector carries its model contract: a query under another contract is refused.
 
+pub mod ads;
 pub mod console;
 pub mod error;
 pub mod eval;

@@ -27,13 +27,19 @@
 //!   library is built without the feature, so neither ureq nor rustls/ring (whose C code needs
 //!   the platform SDK's libc headers) is in it.
 //!
+//! Sessions: each client makes a random session id (128 bits from the OS's random source; never
+//! a device or user id) and sends it with every search and event, so that the service can cap
+//! what one app session teaches its learned ranking and how often it shows one session the same
+//! ad. [`CatalogueClient::rotate_session`] starts a new one (an app calls it when it comes back
+//! to the foreground, say); clones share their client's session.
+//!
 //! Timeouts: 5 s to connect, 15 s per call (configurable; an app's transport gets the per-call
 //! timeout in [`HttpRequest::timeout`]). Connection failures, timeouts and 5xx answers are retried
 //! with exponential backoff (default 2 retries: 0.25 s, 0.5 s); 4xx answers never are. Errors are
 //! typed: [`Error::Offline`], [`Error::Unauthorized`], [`Error::RateLimited`],
 //! [`Error::ContractMismatch`], [`Error::BadRequest`], [`Error::Server`].
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -99,6 +105,15 @@ pub struct CatalogueClient {
     timeout: Duration,
     retries: u32,
     backoff: Duration,
+    /// The session id sent with searches and events (shared by clones).
+    session: Arc<Mutex<String>>,
+}
+
+/// A new random session id: 32 hex digits (what the service takes: 8-64 of `[A-Za-z0-9_-]`).
+pub fn new_session_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the OS random source failed");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl std::fmt::Debug for CatalogueClient {
@@ -157,7 +172,20 @@ impl CatalogueClient {
             timeout: Duration::from_secs(15),
             retries: 2,
             backoff: Duration::from_millis(250),
+            session: Arc::new(Mutex::new(new_session_id())),
         })
+    }
+
+    /// The session id sent with every search and event.
+    pub fn session_id(&self) -> String {
+        self.session.lock().unwrap().clone()
+    }
+
+    /// Starts a new session (a new random id) and returns its id.
+    pub fn rotate_session(&self) -> String {
+        let id = new_session_id();
+        *self.session.lock().unwrap() = id.clone();
+        id
     }
 
     /// The whole-call timeout handed to the transport with each request.
@@ -230,25 +258,40 @@ impl CatalogueClient {
             k,
             category: category.map(str::to_string),
             filters: filters.clone(),
-            session_id: None,
+            session_id: Some(self.session_id()),
             ranking: None,
         };
         self.call("POST", "/v1/search", Some(&body))
     }
 
-    /// Records an impression, click or purchase (the feedback loop's raw data).
+    /// Records an impression, click or purchase (the feedback loop's raw data), without a
+    /// position: [`CatalogueClient::report`].
     pub fn report_event(
         &self,
         kind: EventType,
         product_id: &str,
         query_id: Option<&str>,
     ) -> Result<()> {
+        self.report(kind, product_id, query_id, None)
+    }
+
+    /// Records that the user saw (`Impression`), tapped (`Click`) or bought (`Purchase`) a
+    /// product: `query_id` is the search it came from and `position` its 1-based place in that
+    /// search's results. A click on a sponsored result is what its campaign pays for (once per
+    /// search). The session id goes with it.
+    pub fn report(
+        &self,
+        kind: EventType,
+        product_id: &str,
+        query_id: Option<&str>,
+        position: Option<u32>,
+    ) -> Result<()> {
         let body = Event {
             kind,
             product_id: product_id.to_string(),
             query_id: query_id.map(str::to_string),
-            position: None,
-            session_id: None,
+            position,
+            session_id: Some(self.session_id()),
         };
         let _: serde_json::Value = self.call("POST", "/v1/events", Some(&body))?;
         Ok(())
@@ -608,6 +651,41 @@ mod tests {
             .search_vector(&[1.0], &model, None, 3, &SearchFilters::default())
             .unwrap_err();
         assert!(matches!(err, Error::ContractMismatch { .. }));
+    }
+
+    #[test]
+    fn searches_and_events_carry_the_session_until_it_rotates() {
+        let ok = |body: &str| Ok(answer(200, &[], body));
+        let found = r#"{"results":[],"query_id":"q1","model":"m@1"}"#;
+        let t = Scripted::new(vec![ok(found), ok("{}"), ok(found)]);
+        let c = CatalogueClient::with_transport("http://h", "k", t.clone()).unwrap();
+        let first = c.session_id();
+        assert_eq!(first.len(), 32);
+        assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
+        let none = SearchFilters::default();
+        c.search_vector(&[1.0, 0.0], &contract(2), None, 3, &none)
+            .unwrap();
+        c.clone()
+            .report(EventType::Click, "p1", Some("q1"), Some(2))
+            .unwrap();
+        let rotated = c.rotate_session();
+        assert_ne!(rotated, first);
+        assert_eq!(c.session_id(), rotated);
+        c.search_vector(&[1.0, 0.0], &contract(2), None, 3, &none)
+            .unwrap();
+        let seen = t.seen.lock().unwrap();
+        let body = |i: usize| serde_json::from_slice::<serde_json::Value>(&seen[i].body).unwrap();
+        assert_eq!(body(0)["session_id"], first.as_str());
+        assert_eq!(
+            body(1),
+            serde_json::json!({"type": "click", "product_id": "p1", "query_id": "q1",
+                               "position": 2, "session_id": first})
+        );
+        assert_eq!(body(2)["session_id"], rotated.as_str());
+        // Another client: another session.
+        let other =
+            CatalogueClient::with_transport("http://h", "k", Scripted::new(vec![])).unwrap();
+        assert_ne!(other.session_id(), c.session_id());
     }
 
     #[test]

@@ -101,7 +101,8 @@ pub fn default_k() -> usize {
 /// Largest `k` a search may ask for.
 pub const MAX_K: usize = 100;
 
-/// One result of a search: the product and its cosine similarity to the query.
+/// One result of a search: the product, its cosine similarity to the query, and whether it is
+/// an ad.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchHit {
     pub id: String,
@@ -121,6 +122,12 @@ pub struct SearchHit {
     /// What the learned ranking added (0 under `visual` ranking).
     #[serde(default)]
     pub boost: f32,
+    /// A paid placement (an ad slot won in the auction), to be labelled "Sponsored".
+    #[serde(default)]
+    pub sponsored: bool,
+    /// The campaign of a sponsored hit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<String>,
 }
 
 impl SearchHit {
@@ -144,6 +151,17 @@ impl SearchHit {
             score: similarity + boost,
             similarity,
             boost,
+            sponsored: false,
+            campaign_id: None,
+        }
+    }
+
+    /// A sponsored hit of `campaign_id` (`score = similarity`).
+    pub fn sponsored(p: Product, similarity: f32, campaign_id: String) -> Self {
+        SearchHit {
+            sponsored: true,
+            campaign_id: Some(campaign_id),
+            ..SearchHit::new(p, similarity)
         }
     }
 }

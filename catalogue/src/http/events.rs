@@ -1,4 +1,5 @@
-//! `POST /v1/events`: impressions, clicks and purchases, stored with the key's name.
+//! `POST /v1/events`: impressions, clicks and purchases, stored with the key's name; a click on
+//! an ad is charged to its campaign (`crate::ads`).
 
 use std::sync::Arc;
 
@@ -42,7 +43,13 @@ async fn post_event(
                 event.product_id
             )));
         }
-        st.store.record_event(&event, &key.name)
+        let fresh = st.store.record_event(&event, &key.name)?;
+        // A click on an ad is charged to its campaign, once per search, within its budget;
+        // a duplicate is charged again only if the first try did not reach the store.
+        if let Some(ads) = st.pipeline.ads() {
+            ads.charge_click(&key.name, &event, crate::now_s())?;
+        }
+        Ok(fresh)
     })
     .await?;
     Ok((

@@ -271,12 +271,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 
 /// Reads a body already parsed as JSON into its type (400 `bad_request` with the reason).
 pub fn from_json_value<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
-    serde_json::from_value(v).map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
+    serde_path_to_error::deserialize(v).map_err(body_error)
 }
 
 /// Parses a JSON body as [`JsonBody`] does (400 `bad_request` with the reason).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(bytes))
+        .map_err(body_error)
+}
+
+/// The 400 for a body serde refused, naming the field when the error is inside one (serde's own
+/// message for a bad enum value, say, does not say which field it was).
+fn body_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    if path == "." {
+        ApiError::bad(format!("invalid JSON body: {}", e.inner()))
+    } else {
+        ApiError::bad(format!("invalid JSON body: `{path}`: {}", e.inner()))
+    }
 }
 
 #[cfg(test)]

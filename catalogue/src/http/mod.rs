@@ -1,6 +1,6 @@
-//! The HTTP API (axum), one router per area merged here: search, products, events, ops
-//! (healthz, metrics, openapi). Later areas (ads, reports, console) are one more module and one
-//! more `.merge(..)`. JSON in and out; every error is `{"error":{"code","message"}}`
+//! The HTTP API (axum), one router per area merged here: search, products, events, campaigns
+//! (sponsored products), ops (healthz, metrics, openapi). Later areas (reports, console) are
+//! one more module and one more `.merge(..)`. JSON in and out; every error is `{"error":{"code","message"}}`
 //! (`error.rs`); keys and bodies are extractors (`extract.rs`). Documented by `openapi.json`.
 //!
 //! Every request runs in a `tracing` span (request id, method, route) that ends with one
@@ -8,6 +8,7 @@
 //! echoed in the response. Internal errors are logged once, by [`track`], in that span.
 
 pub mod console;
+pub mod campaigns;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -244,6 +245,7 @@ pub fn router_with(
         .merge(events::routes())
         .merge(trends::routes())
         .merge(console::routes())
+        .merge(campaigns::routes())
         .merge(ops::routes())
         .merge(try_page::routes())
         .fallback(ops::not_found)

@@ -64,9 +64,16 @@ async fn metrics(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
 }
 
 async fn openapi(State(state): State<Arc<AppState>>) -> Response {
+    let mut doc = openapi_for(&state.contract);
+    if let Some(ads) = state.pipeline.ads() {
+        // This server's reserve price and default frequency cap.
+        let fields = &mut doc["components"]["schemas"]["CampaignRequest"]["properties"];
+        fields["bid_cents"]["minimum"] = json!(ads.config().reserve_cents.max(1));
+        fields["frequency_cap"]["default"] = json!(ads.config().frequency_cap);
+    }
     (
         [(header::CONTENT_TYPE, "application/json")],
-        openapi_for(&state.contract).to_string(),
+        doc.to_string(),
     )
         .into_response()
 }

@@ -182,6 +182,11 @@ impl Learner {
         (m.searches(), m.clicks())
     }
 
+    /// Predicted click rates of `products` (see [`Model::click_rates`]).
+    pub fn click_rates(&self, products: &[&str]) -> Vec<f64> {
+        self.model.read().unwrap().click_rates(products)
+    }
+
     /// Boosts of `products` for `query`.
     pub fn explain(&self, query: &[f32], products: &[&str]) -> Vec<Explained> {
         self.model.read().unwrap().explain(query, products)

@@ -353,6 +353,22 @@ impl Model {
         )
     }
 
+    /// Each product's predicted click rate: clicks per examination (position-corrected, the
+    /// spam caps applied), smoothed towards the global rate with [`LearnConfig::prior`]
+    /// examinations, so a product nobody has examined gets the global rate. What the ad
+    /// auction multiplies bids by.
+    pub fn click_rates(&self, products: &[&str]) -> Vec<f64> {
+        let (gc, _, _) = self.global_rates();
+        let a = self.cfg.prior;
+        products
+            .iter()
+            .map(|p| {
+                let c = self.capped.get(*p).copied().unwrap_or_default();
+                (c.clicks + a * gc) / (c.exams + a)
+            })
+            .collect()
+    }
+
     /// The boost of each candidate product for a query embedding.
     pub fn explain(&self, query: &[f32], products: &[&str]) -> Vec<Explained> {
         let (gc, gp, gv) = self.global_rates();
@@ -527,5 +543,27 @@ mod tests {
         }
         m.settle();
         assert_eq!((m.session_capped_clicks(), m.clicks()), (1, 1));
+    }
+
+    #[test]
+    fn click_rates_are_learned_or_the_global_rate() {
+        let mut m = Model::new(LearnConfig::default());
+        let fresh = m.click_rates(&["a", "never-seen"]);
+        assert_eq!(fresh[0], fresh[1], "nothing learned: the prior for both");
+        for i in 0..40 {
+            let q = format!("q{i}");
+            m.add_search(&search(
+                i,
+                &q,
+                "app",
+                &format!("s{i}"),
+                vec![1.0, 0.0],
+                &["a", "b"],
+            ));
+            m.add_event(&event(EventType::Click, &q, "a", "app"));
+        }
+        m.settle();
+        let r = m.click_rates(&["a", "b", "never-seen"]);
+        assert!(r[0] > r[2] && r[2] > r[1], "{r:?}");
     }
 }

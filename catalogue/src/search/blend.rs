@@ -1,10 +1,10 @@
 //! Stage 3: blending. The [`Blender`] turns the ranked organic candidates into the `k`
 //! results shown.
 //!
-//! Today: [`NoSponsored`], organic results only, cut to `k`. Tomorrow sponsored products go
-//! here: a blender that runs the ad auction (eligible campaigns for the query's category and
-//! embedding, bid x predicted click rate), places the winners in fixed slots (say 1 and 4),
-//! drops organic duplicates of them and still answers `k` results.
+//! [`NoSponsored`]: organic results only, cut to `k`. `ads::AdsBlender`: the ad auction
+//! (campaigns whose product is relevant to the query, second price on bid x predicted click
+//! rate) fills the configured slots, drops organic duplicates of the winners and still answers
+//! at most `k` results.
 
 use shoplook_core::wire::SearchRequest;
 

@@ -3,7 +3,8 @@
 //! ```text
 //! SearchRequest ─validate─▶ retrieve (ANN candidates from the store, over-fetched for the ranker)
 //!               ─▶ rank (Ranker: by similarity under `visual`; `learn::LearnedRanker` under `learned`)
-//!               ─▶ blend (Blender: organic only today; sponsored slots tomorrow)
+//!               ─▶ blend (Blender: organic only, or `ads::AdsBlender`: the ad auction's
+//!                  winners in their slots)
 //!               ─▶ SearchResponse
 //! ```
 //!
@@ -14,6 +15,8 @@ pub mod blend;
 pub mod rank;
 pub mod retrieve;
 
+use std::sync::Arc;
+
 use shoplook_core::ModelContract;
 use shoplook_core::wire::{MAX_K, Product, Ranking, SearchHit, SearchRequest, SearchResponse};
 
@@ -21,7 +24,9 @@ pub use blend::{Blender, NoSponsored};
 pub use rank::{Ranker, SimilarityRanker};
 pub use retrieve::{Candidates, Retriever};
 
+use crate::ads::{Ads, AdsBlender};
 use crate::error::{CatError, CatResult};
+use crate::store::campaigns::AdServe;
 use crate::store::searches::check_session_id;
 use crate::store::{SearchRecord, Store, check_vector};
 
@@ -35,6 +40,15 @@ pub struct Candidate {
     pub rank_score: f32,
     /// What a learned ranker added to the similarity (0 under [`SimilarityRanker`]).
     pub boost: f32,
+    /// Set by an ad blender on the ad slots' winners.
+    pub sponsored: Option<Sponsored>,
+}
+
+/// What makes a candidate an ad: its campaign and the price of a click on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sponsored {
+    pub campaign_id: String,
+    pub price_cents: i64,
 }
 
 impl Candidate {
@@ -44,6 +58,7 @@ impl Candidate {
             similarity,
             rank_score: similarity,
             boost: 0.0,
+            sponsored: None,
         }
     }
 }
@@ -53,6 +68,8 @@ pub struct Pipeline {
     retriever: Retriever,
     ranker: Box<dyn Ranker>,
     blender: Box<dyn Blender>,
+    /// The ad system, when the blender is its auction (clicks are charged through it).
+    ads: Option<Arc<Ads>>,
 }
 
 impl Default for Pipeline {
@@ -69,7 +86,21 @@ impl Pipeline {
             retriever: Retriever::new(ranker.over_fetch()),
             ranker,
             blender,
+            ads: None,
         }
+    }
+
+    /// A pipeline whose blender is the ad auction of `ads` (sponsored products).
+    pub fn with_ads(ranker: Box<dyn Ranker>, ads: Arc<Ads>) -> Self {
+        Pipeline {
+            ads: Some(ads.clone()),
+            ..Pipeline::new(ranker, Box::new(AdsBlender(ads)))
+        }
+    }
+
+    /// The ad system, if this pipeline serves ads.
+    pub fn ads(&self) -> Option<&Arc<Ads>> {
+        self.ads.as_ref()
     }
 
     /// Runs a validated request (see [`validate`]) against `store`. Blocking (store calls).
@@ -79,6 +110,16 @@ impl Pipeline {
         contract: &ModelContract,
         req: &SearchRequest,
     ) -> CatResult<SearchResponse> {
+        Ok(self.answer(store, contract, req)?.0)
+    }
+
+    /// The response, and the ads it holds with their positions (1-based) and prices.
+    fn answer(
+        &self,
+        store: &(impl Candidates + ?Sized),
+        contract: &ModelContract,
+        req: &SearchRequest,
+    ) -> CatResult<(SearchResponse, Vec<(u32, Sponsored)>)> {
         let candidates = self.retriever.retrieve(store, req)?;
         // `visual` is similarity order whatever the ranker; the ranker decides the default.
         let ranking = self.ranker.ranking(req);
@@ -87,19 +128,31 @@ impl Pipeline {
             Ranking::Learned => self.ranker.rank(req, candidates),
         };
         let shown = self.blender.blend(req, ranked, req.k);
-        Ok(SearchResponse {
-            results: shown
-                .into_iter()
-                .map(|c| SearchHit::explained(c.product, c.similarity, c.boost))
-                .collect(),
+        let mut ads = Vec::new();
+        let results = shown
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| match c.sponsored {
+                Some(s) => {
+                    let hit = SearchHit::sponsored(c.product, c.similarity, s.campaign_id.clone());
+                    ads.push((i as u32 + 1, s));
+                    hit
+                }
+                None => SearchHit::explained(c.product, c.similarity, c.boost),
+            })
+            .collect();
+        let resp = SearchResponse {
+            results,
             query_id: crate::random_hex(8),
             model: contract.to_string(),
             ranking,
-        })
+        };
+        Ok((resp, ads))
     }
 
     /// [`Pipeline::run`], then logs the search (query id, key, session, category, embedding,
-    /// the list shown) for learning (`crate::learn`). What the HTTP API calls.
+    /// the list shown) for learning (`crate::learn`), and the ads it served (what their clicks
+    /// are charged against). What the HTTP API calls.
     pub fn run_and_log(
         &self,
         store: &dyn Store,
@@ -107,7 +160,7 @@ impl Pipeline {
         req: &SearchRequest,
         key_name: &str,
     ) -> CatResult<SearchResponse> {
-        let resp = self.run(store, contract, req)?;
+        let (resp, ads) = self.answer(store, contract, req)?;
         store.record_search(&SearchRecord {
             query_id: resp.query_id.clone(),
             key_name: key_name.to_string(),
@@ -117,6 +170,21 @@ impl Pipeline {
             embedding: req.embedding.clone(),
             shown: resp.results.iter().map(|h| h.id.clone()).collect(),
         })?;
+        let at = crate::now_s();
+        let serves: Vec<AdServe> = ads
+            .into_iter()
+            .map(|(position, s)| AdServe {
+                query_id: resp.query_id.clone(),
+                product_id: resp.results[position as usize - 1].id.clone(),
+                campaign_id: s.campaign_id,
+                position,
+                price_cents: s.price_cents,
+                key_name: key_name.to_string(),
+                session_id: req.session_id.clone(),
+                at,
+            })
+            .collect();
+        store.record_ad_serves(&serves)?;
         Ok(resp)
     }
 }

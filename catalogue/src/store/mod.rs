@@ -9,8 +9,11 @@
 //! - [`SearchLog`] (`searches.rs`): the searches (query embedding, list shown), and the
 //!   retention purge of both logs.
 //! - [`KeyStore`] (`keys.rs`): API keys (hashes only) and their [`Role`].
-//! - [`Store`]: all three in one database, with `kind` and `stats`.
+//! - [`CampaignStore`] (`campaigns.rs`): sponsored-product campaigns, the ads served, the
+//!   clicks charged (atomically, within budget) and the spend per day.
+//! - [`Store`]: all of them in one database, with `kind` and `stats`.
 
+pub mod campaigns;
 pub mod events;
 pub mod index;
 pub mod keys;
@@ -26,6 +29,7 @@ use shoplook_core::wire::{Product, SearchFilters};
 
 use crate::error::{CatError, CatResult};
 
+pub use campaigns::CampaignStore;
 pub use events::{EventLog, LoggedEvent};
 pub use index::{ProductIndex, StoredProduct, Upserted};
 pub use keys::{KeyInfo, KeyStore, Role};
@@ -47,7 +51,9 @@ pub struct StoreStats {
 /// keys, plus what spans them. Blocking; the API calls it from `spawn_blocking`.
 /// Implementations are internally synchronised. Code that needs only one part should take
 /// that trait (`&dyn EventLog`, ...).
-pub trait Store: ProductIndex + EventLog + SearchLog + KeyStore + TrendLog + Send + Sync {
+pub trait Store:
+    ProductIndex + EventLog + SearchLog + KeyStore + TrendLog + CampaignStore + Send + Sync
+{
     fn kind(&self) -> &'static str;
     fn stats(&self) -> CatResult<StoreStats>;
 }

@@ -3,6 +3,7 @@
 //! any number of them can serve one primary; searches and product reads can go to a read
 //! replica (`read_url`).
 
+mod campaigns;
 mod trends;
 
 use std::sync::Mutex;
@@ -143,6 +144,7 @@ impl PgStore {
             let mut tx = c.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock(7265823)", &[])?;
             tx.batch_execute(SCHEMA)?;
+            tx.batch_execute(campaigns::SCHEMA)?;
             tx.commit()?;
             Ok(())
         })?;

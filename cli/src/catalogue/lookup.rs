@@ -191,13 +191,14 @@ fn print_lookup(photo: &Path, found: &[LookedUp]) {
         }
         for (j, p) in f.results.iter().enumerate() {
             println!(
-                "   {}. {} — {} — {:.2} {} — similarity {:.2}{}\n      buy: {}",
+                "   {}. {}{} — {} — {:.2} {} — similarity {:.2}{}\n      buy: {}",
                 j + 1,
+                if p.sponsored { "Sponsored · " } else { "" },
                 p.title,
                 if p.brand.is_empty() { "-" } else { &p.brand },
                 p.price,
                 p.currency,
-                p.score,
+                p.similarity,
                 if p.in_stock { "" } else { " (out of stock)" },
                 p.url
             );

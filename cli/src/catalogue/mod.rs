@@ -8,6 +8,7 @@
 //! real server), which includes this directory by path: the catalogue library cannot depend
 //! on this crate (it would be a cycle), and the front end belongs to neither library.
 
+mod ads;
 mod eval;
 pub mod lookup;
 mod progress;
@@ -158,6 +159,8 @@ pub enum CatalogueCommand {
         #[arg(long, value_name = "DIR")]
         web_dir: Option<PathBuf>,
         #[command(flatten)]
+        ads: ads::AdArgs,
+        #[command(flatten)]
         engine: EngineArgs,
     },
     /// API keys.
@@ -257,8 +260,10 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             max_connections_per_ip,
             retention_days,
             web_dir,
+            ads,
             engine,
         } => {
+            let ads = ads.config()?;
             let mut config = store.config();
             config.read_url = read_store;
             let store: Arc<dyn Store> = Arc::from(open_store(&config).map_err(|e| e.to_string())?);
@@ -299,9 +304,10 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
                 retention_days,
                 std::time::Duration::from_secs(3600),
             );
-            let pipeline = shoplook_catalogue::search::Pipeline::new(
+            let ads = shoplook_catalogue::ads::Ads::new(store.clone(), Some(learner.clone()), ads);
+            let pipeline = shoplook_catalogue::search::Pipeline::with_ads(
                 Box::new(shoplook_catalogue::learn::LearnedRanker::new(learner)),
-                Box::new(shoplook_catalogue::search::NoSponsored),
+                ads,
             );
             shoplook_catalogue::http::serve_blocking_with(
                 store,

@@ -14,9 +14,10 @@
 //! notices another process's writes within a second.
 //!
 //! Files: `schema.rs` (SQL, connections, row mapping), `ann.rs` (the usearch index),
-//! `catch_up.rs` (index <- rows).
+//! `catch_up.rs` (index <- rows), `campaigns.rs` (sponsored products).
 
 mod ann;
+mod campaigns;
 mod catch_up;
 mod schema;
 mod trends;
@@ -69,6 +70,7 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA)?;
         schema::migrate_events(&mut conn)?;
         schema::migrate_keys(&mut conn)?;
+        campaigns::create_tables(&conn)?;
         // A catalogue keeps the quantisation it was created with.
         let stored_q: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key='quantization'", [], |r| {

@@ -1,0 +1,178 @@
+//! What a campaign looks like through the API: its status and its report (impressions, clicks,
+//! spend and click rate per UTC day, and in total).
+
+use serde::Serialize;
+
+use crate::store::campaigns::{Campaign, CampaignDay};
+
+/// `paused`, `scheduled` (before its start), `ended` (at or after its end) or `active`.
+pub fn status(c: &Campaign, now: i64) -> &'static str {
+    if c.paused {
+        "paused"
+    } else if now < c.starts_at {
+        "scheduled"
+    } else if c.ends_at.is_some_and(|e| e <= now) {
+        "ended"
+    } else {
+        "active"
+    }
+}
+
+/// A campaign as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CampaignView {
+    pub id: String,
+    pub advertiser: String,
+    pub name: String,
+    pub product_id: String,
+    pub bid_cents: i64,
+    pub daily_budget_cents: i64,
+    pub currency: String,
+    pub pacing: &'static str,
+    pub frequency_cap: u32,
+    pub starts_at: i64,
+    pub ends_at: Option<i64>,
+    pub status: &'static str,
+    pub spent_today_cents: i64,
+    pub created_at: i64,
+}
+
+impl CampaignView {
+    pub fn new(c: &Campaign, now: i64, currency: &str) -> Self {
+        CampaignView {
+            id: c.id.clone(),
+            advertiser: c.advertiser.clone(),
+            name: c.name.clone(),
+            product_id: c.product_id.clone(),
+            bid_cents: c.bid_cents,
+            daily_budget_cents: c.daily_budget_cents,
+            currency: currency.to_string(),
+            pacing: c.pacing.as_str(),
+            frequency_cap: c.frequency_cap,
+            starts_at: c.starts_at,
+            ends_at: c.ends_at,
+            status: status(c, now),
+            spent_today_cents: c.spent_today_cents,
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// Figures of one day or of the whole campaign.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Figures {
+    /// Ads served.
+    pub impressions: u64,
+    /// Clicks charged (once per search).
+    pub clicks: u64,
+    pub spend_cents: i64,
+    /// `clicks / impressions` (0 without impressions).
+    pub click_rate: f64,
+}
+
+impl Figures {
+    fn new(impressions: u64, clicks: u64, spend_cents: i64) -> Self {
+        Figures {
+            impressions,
+            clicks,
+            spend_cents,
+            click_rate: if impressions == 0 {
+                0.0
+            } else {
+                clicks as f64 / impressions as f64
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Day {
+    /// `YYYY-MM-DD` (UTC).
+    pub date: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// `GET /v1/campaigns/{id}/report`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub campaign_id: String,
+    pub currency: String,
+    /// Days with ads served or clicks charged, oldest first.
+    pub days: Vec<Day>,
+    pub total: Figures,
+}
+
+impl Report {
+    pub fn new(campaign_id: &str, currency: &str, days: &[CampaignDay]) -> Self {
+        let sum = |f: fn(&CampaignDay) -> u64| days.iter().map(f).sum::<u64>();
+        Report {
+            campaign_id: campaign_id.to_string(),
+            currency: currency.to_string(),
+            days: days
+                .iter()
+                .map(|d| Day {
+                    date: date(d.day),
+                    figures: Figures::new(d.impressions, d.clicks, d.spend_cents),
+                })
+                .collect(),
+            total: Figures::new(
+                sum(|d| d.impressions),
+                sum(|d| d.clicks),
+                days.iter().map(|d| d.spend_cents).sum(),
+            ),
+        }
+    }
+}
+
+/// `YYYY-MM-DD` of a UTC day number (days since 1970-01-01; H. Hinnant's civil_from_days).
+pub fn date(day: i64) -> String {
+    let z = day + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(59), "1970-03-01");
+        assert_eq!(date(11_016), "2000-02-29");
+        assert_eq!(date(20_423), "2025-12-01");
+        assert_eq!(date(-1), "1969-12-31");
+    }
+
+    #[test]
+    fn a_report_sums_its_days() {
+        let days = [
+            CampaignDay {
+                day: 20_423,
+                impressions: 4,
+                clicks: 1,
+                spend_cents: 30,
+            },
+            CampaignDay {
+                day: 20_424,
+                impressions: 0,
+                clicks: 2,
+                spend_cents: 60,
+            },
+        ];
+        let r = Report::new("cmp_1", "EUR", &days);
+        assert_eq!(r.days[0].date, "2025-12-01");
+        assert_eq!(r.days[0].figures.click_rate, 0.25);
+        assert_eq!(r.days[1].figures.click_rate, 0.0);
+        assert_eq!(r.total, Figures::new(4, 3, 90));
+        assert_eq!(r.total.click_rate, 0.75);
+    }
+}

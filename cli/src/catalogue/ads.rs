@@ -1,0 +1,70 @@
+//! `serve`'s sponsored-product flags (`shoplook_catalogue::ads::AdsConfig`).
+
+use clap::Args;
+use shoplook_catalogue::ads::AdsConfig;
+
+#[derive(Args, Debug, Clone)]
+pub struct AdArgs {
+    /// 1-based positions of the ad slots in a result list, comma-separated (`1,5`); `none`
+    /// serves no ads. A slot past k, or one that would leave no organic result, stays empty.
+    #[arg(long, default_value = "1", value_name = "LIST")]
+    pub ad_positions: String,
+    /// Relevance floor: an ad's product must be at least this similar (cosine) to the query.
+    #[arg(long, default_value_t = AdsConfig::default().min_similarity)]
+    pub ad_min_similarity: f32,
+    /// Least price of a click, in cents; lower bids do not take part.
+    #[arg(long, default_value_t = AdsConfig::default().reserve_cents)]
+    pub ad_reserve_cents: i64,
+    /// Ads of one campaign per app session per UTC day, for campaigns that set none.
+    #[arg(long, default_value_t = AdsConfig::default().frequency_cap)]
+    pub ad_frequency_cap: u32,
+    /// Seconds ahead of the clock that even pacing lets a campaign spend.
+    #[arg(long, default_value_t = AdsConfig::default().pacing_slack_s)]
+    pub ad_pacing_slack: i64,
+    /// The currency of bids and budgets (ISO 4217; amounts are in its minor units).
+    #[arg(long, default_value_t = AdsConfig::default().currency)]
+    pub ad_currency: String,
+}
+
+impl AdArgs {
+    pub fn config(&self) -> Result<AdsConfig, String> {
+        let positions = match self.ad_positions.trim() {
+            "none" | "" => Vec::new(),
+            list => {
+                let mut p = list
+                    .split(',')
+                    .map(|s| s.trim().parse::<usize>().ok().filter(|&p| p >= 1))
+                    .collect::<Option<Vec<usize>>>()
+                    .ok_or("--ad-positions: a comma-separated list of positions >= 1, or none")?;
+                p.sort_unstable();
+                p.dedup();
+                p
+            }
+        };
+        if !(-1.0..=1.0).contains(&self.ad_min_similarity) {
+            return Err("--ad-min-similarity is a cosine similarity, -1..=1".into());
+        }
+        if self.ad_reserve_cents < 1 {
+            return Err("--ad-reserve-cents must be at least 1".into());
+        }
+        if self.ad_frequency_cap < 1 {
+            return Err("--ad-frequency-cap must be at least 1".into());
+        }
+        if !(0..=86_400).contains(&self.ad_pacing_slack) {
+            return Err("--ad-pacing-slack must be 0..=86400 seconds".into());
+        }
+        let c = self.ad_currency.trim();
+        if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err("--ad-currency: three capital letters (ISO 4217), like EUR".into());
+        }
+        Ok(AdsConfig {
+            positions,
+            min_similarity: self.ad_min_similarity,
+            reserve_cents: self.ad_reserve_cents,
+            frequency_cap: self.ad_frequency_cap,
+            pacing_slack_s: self.ad_pacing_slack,
+            currency: c.to_string(),
+            ..AdsConfig::default()
+        })
+    }
+}
