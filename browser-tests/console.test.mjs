@@ -105,6 +105,12 @@ test('admin: the market table shows the seeded counts', async () => {
   const looks = await page.$$('#looks .look');
   assert(looks.length >= 1, 'a rising look is shown');
   assert((await page.$$('#looks .look .thumbs svg, #looks .look .thumbs img')).length >= 1, 'look thumbnails');
+  // The look seeded to rise is found: a look led by its product, growing (or new).
+  const looksShown = await page.$$eval('#looks .look', (ls) => ls.map((e) => [e.dataset.products.split(' ')[0], e.dataset.growth]));
+  const rising = looksShown.find(([first]) => first === TRUTH.rising_product);
+  assert(rising, `no look led by the rising ${TRUTH.rising_product}: ${JSON.stringify(looksShown)}`);
+  assert(rising[1] === 'new' || Number(rising[1]) > 0, `the rising look does not grow: ${rising[1]}`);
+  console.log(`  [${STORE}] rising look ${rising[0]}: growth ${rising[1]}`);
   if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'console.png'), fullPage: true });
   await ctx.close();
 });

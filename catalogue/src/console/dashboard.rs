@@ -166,8 +166,15 @@ pub fn dashboard(d: &Dashboard) -> String {
     }
     for l in &r.looks {
         body += &format!(
-            "<div class=\"look\"><div class=\"thumbs\">{}</div><p><strong>{}</strong> searches · {}</p>\
+            "<div class=\"look\" data-growth=\"{}\" data-products=\"{}\"><div class=\"thumbs\">{}</div><p><strong>{}</strong> searches · {}</p>\
              <p class=\"note\">{}</p></div>",
+            l.growth.map_or("new".into(), |g| format!("{g:.4}")),
+            esc(&l
+                .products
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")),
             l.products
                 .iter()
                 .map(|p| thumb(&p.image, &p.title))

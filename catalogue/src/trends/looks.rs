@@ -23,6 +23,21 @@ pub struct Cluster {
 
 /// Rounds of k-means.
 const ROUNDS: usize = 10;
+/// Most searches the k-means rounds run on (a fixed sample of the week's).
+const MAX_FIT: usize = 600;
+
+/// The centre most similar to `v` (the first of equals).
+fn nearest(v: &[f32], centres: &[Vec<f32>]) -> usize {
+    let mut best = (0, f32::NEG_INFINITY);
+    for (c, centre) in centres.iter().enumerate() {
+        let s = dot(v, centre);
+        if s > best.1 {
+            best = (c, s);
+        }
+    }
+    best.0
+}
+
 /// Most clusters in a week.
 pub const MAX_CLUSTERS: usize = 6;
 
@@ -79,21 +94,31 @@ pub fn cluster_week(vectors: &[&QueryVector], k: usize) -> Vec<Cluster> {
         }
         centres.push(c);
     }
+    // Rounds on a fixed sample (every `step`-th search in log order), then every search to
+    // its nearest centre and the centres as the means of all their members.
+    let step = n.div_ceil(MAX_FIT);
+    let fit: Vec<usize> = (0..n).step_by(step).collect();
     let mut assign = vec![0usize; n];
     for _ in 0..ROUNDS {
-        for (i, a) in assign.iter_mut().enumerate() {
-            *a = (0..centres.len())
-                .max_by(|&x, &y| {
-                    dot(&vectors[i].embedding, &centres[x])
-                        .total_cmp(&dot(&vectors[i].embedding, &centres[y]))
-                        .then(y.cmp(&x))
-                })
-                .unwrap_or(0);
+        for &i in &fit {
+            assign[i] = nearest(&vectors[i].embedding, &centres);
         }
         for (c, centre) in centres.iter_mut().enumerate() {
-            if assign.contains(&c) {
-                *centre = mean(vectors, (0..n).filter(|&i| assign[i] == c), dim);
+            if fit.iter().any(|&i| assign[i] == c) {
+                *centre = mean(
+                    vectors,
+                    fit.iter().copied().filter(|&i| assign[i] == c),
+                    dim,
+                );
             }
+        }
+    }
+    for (i, a) in assign.iter_mut().enumerate() {
+        *a = nearest(&vectors[i].embedding, &centres);
+    }
+    for (c, centre) in centres.iter_mut().enumerate() {
+        if assign.contains(&c) {
+            *centre = mean(vectors, (0..n).filter(|&i| assign[i] == c), dim);
         }
     }
     let mut table = Table::default();
