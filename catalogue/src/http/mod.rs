@@ -7,8 +7,8 @@
 //! `INFO` line (status, latency); `x-request-id` is kept from the request or made here, and
 //! echoed in the response. Internal errors are logged once, by [`track`], in that span.
 
-pub mod console;
 pub mod campaigns;
+pub mod console;
 pub mod error;
 pub mod events;
 pub mod extract;
