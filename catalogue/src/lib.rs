@@ -57,6 +57,21 @@ pub fn random_hex(n: usize) -> String {
     hex(&buf)
 }
 
+/// `YYYY-MM-DD` of a UTC day number (days since 1970-01-01, proleptic Gregorian; Howard
+/// Hinnant's `civil_from_days`). Trend reports and campaign reports both label days with it.
+pub fn iso_date(day: i64) -> String {
+    let z = day + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// Seconds since the Unix epoch.
 pub fn now_s() -> i64 {
     std::time::SystemTime::now()

@@ -112,7 +112,7 @@ impl Report {
             days: days
                 .iter()
                 .map(|d| Day {
-                    date: date(d.day),
+                    date: crate::iso_date(d.day),
                     figures: Figures::new(d.impressions, d.clicks, d.spend_cents),
                 })
                 .collect(),
@@ -125,32 +125,9 @@ impl Report {
     }
 }
 
-/// `YYYY-MM-DD` of a UTC day number (days since 1970-01-01; H. Hinnant's civil_from_days).
-pub fn date(day: i64) -> String {
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_utc_calendar_days() {
-        assert_eq!(date(0), "1970-01-01");
-        assert_eq!(date(59), "1970-03-01");
-        assert_eq!(date(11_016), "2000-02-29");
-        assert_eq!(date(20_423), "2025-12-01");
-        assert_eq!(date(-1), "1969-12-31");
-    }
 
     #[test]
     fn a_report_sums_its_days() {

@@ -89,20 +89,7 @@ pub fn reportable_weeks(now: i64, retention_days: u32) -> Vec<i64> {
         .collect()
 }
 
-/// `YYYY-MM-DD` of a Unix day number (proleptic Gregorian, UTC).
-pub fn iso_date(day: i64) -> String {
-    // Howard Hinnant's civil_from_days.
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
+pub use crate::iso_date;
 
 #[cfg(test)]
 mod tests {
@@ -113,6 +100,8 @@ mod tests {
         assert_eq!(iso_date(0), "1970-01-01");
         assert_eq!(iso_date(20_787), "2026-11-30");
         assert_eq!(iso_date(11_016), "2000-02-29");
+        assert_eq!(iso_date(59), "1970-03-01");
+        assert_eq!(iso_date(-1), "1969-12-31");
     }
 
     #[test]
