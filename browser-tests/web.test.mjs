@@ -23,6 +23,7 @@ const T = 90_000; // generous: the first analysis loads 40 MB of models into was
 let server; // { url, key }
 let statics; // { page, cross } base URLs
 let browser;
+const staticServers = []; // closed in `after`: a listening server would keep node running
 
 // ---- the real catalogue server (demo catalogue: real product photos, embedded natively) ----
 async function startCatalogue() {
@@ -80,6 +81,7 @@ function startStatic(port, routes) {
       if (!r) return res.writeHead(404).end();
       res.writeHead(200, { 'content-type': r.type, 'cache-control': 'no-store' }).end(r.body);
     });
+    staticServers.push(srv);
     srv.listen(port, '127.0.0.1', () => resolve(srv));
   });
 }
@@ -290,5 +292,9 @@ await run('web', {
   },
   after: async () => {
     if (browser) await browser.close();
+    for (const srv of staticServers) {
+      srv.closeAllConnections();
+      srv.close();
+    }
   },
 });
