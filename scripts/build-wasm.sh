@@ -64,8 +64,9 @@ rm -rf "$PKG"
 BG="$PKG/shoplook_wasm_bg.wasm"
 BOUND=$(stat -c %s "$BG")
 TIMES+=("wasm-bindgen $(secs "$t") s")
-# SHOPLOOK_WASM_OPT=0 skips wasm-opt: it takes 3-5 minutes on a 2-core machine for 14% of the
-# size, so the test stage (scripts/test-web.sh) leaves it to release builds.
+# SHOPLOOK_WASM_OPT=0 skips wasm-opt: it takes about 3 minutes on a 2-core machine for 11% of
+# the size (and the result gzips 5% larger; docs/web.md), so the test stage
+# (scripts/test-web.sh) leaves it to release builds.
 if [ -x "$WASM_OPT" ] && [ "${SHOPLOOK_WASM_OPT:-1}" != 0 ]; then
     t=$(now)
     # -Os: size first, as the cargo profile. The features are those rustc enables by default

@@ -17,7 +17,7 @@ fail() {
 
 [ -x target/release/shoplook ] || fail "target/release/shoplook is missing: run \`cargo b\` first"
 t=$(date +%s)
-# wasm-opt (3-5 min on 2 cores, 14% smaller) is for release builds; set SHOPLOOK_WASM_OPT=1 to
+# wasm-opt (about 3 min on 2 cores, 11% smaller) is for release builds; set SHOPLOOK_WASM_OPT=1 to
 # test the optimised file.
 SHOPLOOK_WASM_OPT="${SHOPLOOK_WASM_OPT:-0}" scripts/build-wasm.sh || fail "the wasm build failed"
 log "wasm build: $(($(date +%s) - t)) s"
