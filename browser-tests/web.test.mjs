@@ -1,8 +1,9 @@
 // ShopLook on the web, in a real browser (Debian's chromium, new headless mode): the wasm core
 // on the /try page of a real catalogue server, and the unpacked extension on a local page.
 // Needs scripts/build-wasm.sh (web/pkg, web/extension/vendor), `cargo b` (target/release/
-// shoplook) and fixtures/external/bus.jpg (scripts/fetch-photos.sh). scripts/test-web.sh runs
-// all three, then this. Screenshots go to docs/web-*.png.
+// shoplook) and fixtures/external/bus.jpg (scripts/fetch-photos.sh; timing only). scripts/test-web.sh
+// runs all three, then this. Screenshots go to docs/web-*.png: they show fixtures/photos/messi5.jpg
+// (OpenCV sample data, BSD), never the AGPL bus.jpg, which must not be committed in any form.
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -15,6 +16,9 @@ import { launch, freePort, startProcess, test as register, run, assert, assertEq
 const test = (name, fn) => (!process.env.WEB_TESTS || name.includes(process.env.WEB_TESTS)) && register(name, fn);
 
 const BIN = path.join(ROOT, 'target/release/shoplook');
+// The street photo of the flows and screenshots (a footballer: 4 shoe boxes; committed, BSD).
+const STREET = path.join(ROOT, 'fixtures/photos/messi5.jpg');
+// The timing photo, as in the README's benchmarks (fetched, AGPL: never in a screenshot).
 const PHOTO = path.join(ROOT, 'fixtures/external/bus.jpg');
 const EXT = path.join(ROOT, 'web/extension');
 const DOCS = path.join(ROOT, 'docs');
@@ -92,7 +96,7 @@ async function startPages() {
   // own scripts could not read them; the extension fetches them with its host permission.
   const cross = `http://localhost:${crossPort}`;
   const pictures = {
-    '/bus.jpg': { type: 'image/jpeg', body: readFileSync(PHOTO) },
+    '/street.jpg': { type: 'image/jpeg', body: readFileSync(STREET) },
     '/tiny.png': { type: 'image/png', body: png(40, 40) },
     '/huge.png': { type: 'image/png', body: png(7000, 7000) }, // 49 MP: over the 40 MP limit
     '/logo.svg': {
@@ -102,8 +106,8 @@ async function startPages() {
   };
   const html = `<!doctype html><meta charset="utf-8"><title>A street</title>
 <style>body{font:15px system-ui;margin:20px} img{display:block;margin:12px 0}</style>
-<h1>A street photo</h1><p>A blog post with a photo of people in a street.</p>
-<img id="street" src="${cross}/bus.jpg" width="540" height="720" alt="people in front of a bus">
+<h1>A match photo</h1><p>A blog post with a photo of a footballer.</p>
+<img id="street" src="${cross}/street.jpg" width="548" height="342" alt="a footballer on a pitch">
 <img id="tiny" src="${cross}/tiny.png" width="120" height="120" alt="tiny">
 <img id="svg" src="${cross}/logo.svg" width="300" height="200" alt="logo">
 <img id="huge" src="${cross}/huge.png" width="300" height="300" alt="huge">`;
@@ -134,7 +138,7 @@ test('/try: a street photo gets boxes, a shoe box gets shoes from the catalogue,
   await tryPage.type('#key', server.key);
   await tryPage.$eval('#key', (e) => e.dispatchEvent(new Event('change')));
   const input = await tryPage.$('#file');
-  await input.uploadFile(PHOTO);
+  await input.uploadFile(STREET);
   await tryPage.waitForSelector('body[data-analyzed]', { timeout: T });
   const shoes = await tryPage.$$('#boxes .shoplook-box[data-category=shoes]');
   assert(shoes.length >= 2, `shoe boxes: ${shoes.length}`);
