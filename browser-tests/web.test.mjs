@@ -2,7 +2,7 @@
 // on the /try page of a real catalogue server, and the unpacked extension on a local page.
 // Needs scripts/build-wasm.sh (web/pkg, web/extension/vendor), `cargo b` (target/release/
 // shoplook) and fixtures/external/bus.jpg (scripts/fetch-photos.sh; timing only). scripts/test-web.sh
-// runs all three, then this. Screenshots go to docs/web-*.png: they show fixtures/photos/messi5.jpg
+// runs all three, then this. Screenshots go to docs/web-*.png: they show fixtures/web/messi5.jpg
 // (OpenCV sample data, BSD), never the AGPL bus.jpg, which must not be committed in any form.
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ const test = (name, fn) => (!process.env.WEB_TESTS || name.includes(process.env.
 
 const BIN = path.join(ROOT, 'target/release/shoplook');
 // The street photo of the flows and screenshots (a footballer: 4 shoe boxes; committed, BSD).
-const STREET = path.join(ROOT, 'fixtures/photos/messi5.jpg');
+const STREET = path.join(ROOT, 'fixtures/web/messi5.jpg');
 // The timing photo, as in the README's benchmarks (fetched, AGPL: never in a screenshot).
 const PHOTO = path.join(ROOT, 'fixtures/external/bus.jpg');
 const EXT = path.join(ROOT, 'web/extension');
