@@ -200,7 +200,7 @@ fn id(c: &Value) -> String {
 }
 
 fn today() -> String {
-    shoplook_catalogue::ads::report::date(shoplook_catalogue::now_s().div_euclid(86_400))
+    shoplook_catalogue::iso_date(shoplook_catalogue::now_s().div_euclid(86_400))
 }
 
 /// Waits past midnight UTC when it is less than `margin` seconds away (tests that count one
