@@ -547,6 +547,24 @@ fn report_counts_what_happened(backend: Backend) {
         (&r["campaign_id"], &r["currency"]),
         (&c["id"], &json!("EUR"))
     );
+    // The console shows the same totals to its advertiser and to an admin; nothing to others.
+    let row = format!(
+        "data-campaign=\"{}\" data-advertiser=\"acme\" data-spend-cents=\"15\" \
+         data-clicks=\"3\" data-impressions=\"8\"",
+        id(&c)
+    );
+    let page = |key: &str| -> String {
+        let mut resp = ureq::get(&m.url(0, "/console"))
+            .header("Cookie", &format!("shoplook_key={key}"))
+            .call()
+            .expect("console page");
+        resp.body_mut().read_to_string().unwrap()
+    };
+    assert!(page(&a).contains(&row) && page(&m.admin).contains(&row));
+    assert!(page(&a).contains("0.15 EUR / 1000.00 EUR"), "{}", page(&a));
+    let rival = page(&m.advertiser("rival")); // its own (empty) section only
+    assert!(rival.contains("id=\"campaigns\"") && !rival.contains(&id(&c)));
+    assert!(!page(&m.app).contains("id=\"campaigns\""));
 }
 
 fn pacing_spreads_the_budget_over_the_day(backend: Backend) {

@@ -1,5 +1,5 @@
 //! The dashboard page: filters, trend charts, the market and brand tables, top and rising
-//! products, rising looks, catalogue size and health.
+//! products, rising looks, catalogue size and health, and the campaigns the key may see.
 
 use super::svg::{Series, line_chart};
 use super::{Dashboard, esc, page, per_bucket, rows_table, thumb};
@@ -78,8 +78,11 @@ pub fn dashboard(d: &Dashboard) -> String {
     );
     let Some(r) = d.report else {
         body += "<section id=\"no-reports\"><h2>Trends</h2><p>This key's role may see no trend \
-                 reports: they need a brand or admin key.</p></section></main>";
-        return page("Console", &body);
+                 reports: they need a brand or admin key.</p></section>";
+        if let Some(rows) = d.campaigns {
+            body += &super::campaigns::section(rows);
+        }
+        return page("Console", &(body + "</main>"));
     };
     body += &format!(
         "<section><h2>Trends</h2>{}<p class=\"note\">Every figure counts at least k = {} distinct \
@@ -192,7 +195,9 @@ pub fn dashboard(d: &Dashboard) -> String {
                 .join(" · "))
         );
     }
-    body += "</div></section><section><h2>Campaigns</h2><p class=\"note\">Sponsored products \
-             are not part of this service yet.</p></section></main>";
-    page("Console", &body)
+    body += "</div></section>";
+    if let Some(rows) = d.campaigns {
+        body += &super::campaigns::section(rows);
+    }
+    page("Console", &(body + "</main>"))
 }

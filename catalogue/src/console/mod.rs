@@ -3,6 +3,7 @@
 //! and with the keyboard (native links and form controls, a skip link, visible focus). The
 //! handlers (`http::console`) sign in, fetch and call these.
 
+pub mod campaigns;
 pub mod svg;
 
 use std::collections::BTreeMap;
@@ -87,6 +88,8 @@ pub struct Dashboard<'a> {
     pub period: u32,
     pub category: Option<&'a str>,
     pub categories: Vec<String>,
+    /// The sponsored campaigns this key may see (`None`: its role sees none).
+    pub campaigns: Option<&'a [campaigns::CampaignRow]>,
 }
 
 fn num(v: Option<u64>) -> String {

@@ -61,7 +61,7 @@ pub struct CampaignRequest {
 
 /// The settings campaigns are checked against and shown with (the defaults when this server
 /// serves no ads).
-fn ads_config(state: &AppState) -> AdsConfig {
+pub(super) fn ads_config(state: &AppState) -> AdsConfig {
     state
         .pipeline
         .ads()

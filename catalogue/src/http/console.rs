@@ -1,4 +1,5 @@
-//! The web console (`/console`): sign in with an API key, see what its role may see. The
+//! The web console (`/console`): sign in with an API key, see what its role may see (trend
+//! reports: brand and admin keys; campaigns: advertiser and admin keys). The
 //! pages are rendered by `crate::console`; this is the thin part: the key, the data, the
 //! answers.
 //!
@@ -22,7 +23,11 @@ use axum::routing::{get, post};
 use super::AppState;
 use super::error::ApiResult;
 use super::trends::{parse_query, trends_config};
+use crate::ads::report::{CampaignView, Report as CampaignReport};
+use crate::console::campaigns::CampaignRow;
 use crate::console::{self, Dashboard};
+use crate::error::CatResult;
+use crate::store::campaigns::day_of;
 use crate::store::{KeyInfo, Role};
 use crate::trends::{Granularity, Viewer, build_report};
 
@@ -106,9 +111,16 @@ async fn get_console(
         Role::Brand { brand } => Some(Viewer::Brand(brand.clone())),
         _ => None,
     };
+    // Campaigns: an advertiser's own, every one for an admin, none for other roles.
+    let campaign_owner = match &key.role {
+        Role::Admin => Some(None),
+        Role::Advertiser => Some(Some(key.name.clone())),
+        _ => None,
+    };
+    let currency = super::campaigns::ads_config(&state).currency;
     let st = state.clone();
     let qc = q.clone();
-    let (report, stats, facts) = super::blocking(move || {
+    let (report, stats, facts, campaigns) = super::blocking(move || {
         let report = match &viewer {
             Some(v) => Some(build_report(
                 st.store.as_ref(),
@@ -119,7 +131,32 @@ async fn get_console(
             )?),
             None => None,
         };
-        Ok((report, st.store.stats()?, st.store.product_facts()?))
+        let now = crate::now_s();
+        let campaigns = match campaign_owner {
+            Some(owner) => Some(
+                st.store
+                    .campaigns(owner.as_deref(), day_of(now))?
+                    .iter()
+                    .map(|c| {
+                        Ok(CampaignRow {
+                            view: CampaignView::new(c, now, &currency),
+                            report: CampaignReport::new(
+                                &c.id,
+                                &currency,
+                                &st.store.campaign_days(&c.id)?,
+                            ),
+                        })
+                    })
+                    .collect::<CatResult<Vec<_>>>()?,
+            ),
+            None => None,
+        };
+        Ok((
+            report,
+            st.store.stats()?,
+            st.store.product_facts()?,
+            campaigns,
+        ))
     })
     .await?;
     let mut categories: Vec<String> = facts.iter().map(|p| p.category.clone()).collect();
@@ -141,6 +178,7 @@ async fn get_console(
         period: q.period,
         category: q.category.as_deref(),
         categories,
+        campaigns: campaigns.as_deref(),
     });
     Ok(html(StatusCode::OK, page))
 }
