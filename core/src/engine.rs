@@ -340,6 +340,23 @@ impl Engine {
         })
     }
 
+    /// Embeds boxes given in original-photo pixels with the same context crops as the items of
+    /// [`Engine::analyze_photo`] (the tracker embeds each track once, not every detection).
+    pub fn embed_boxes_of(&self, photo: &Photo, boxes: &[Rect]) -> Result<Vec<Embedding>> {
+        let (sx, sy) = photo.to_original_scale();
+        let working: Vec<Rect> = boxes.iter().map(|b| b.scaled(1.0 / sx, 1.0 / sy)).collect();
+        self.embedder
+            .embed_boxes(&photo.image, &working, self.threads)
+    }
+
+    /// The default minimum score of the detector with this model id.
+    pub fn default_min_score_of(&self, detector_id: &str) -> Option<f32> {
+        self.detectors
+            .iter()
+            .find(|d| d.manifest().id == detector_id)
+            .map(|d| d.default_min_score())
+    }
+
     /// Embeds a region the user drew, given in original-photo pixels (no context is added:
     /// the user chose the frame).
     pub fn embed_region(&self, bytes: &[u8], region: Rect) -> Result<Embedding> {

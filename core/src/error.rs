@@ -33,6 +33,10 @@ pub enum Error {
     #[error("invalid region: {detail}")]
     InvalidRegion { detail: String },
 
+    /// A camera frame whose size, strides or buffers do not fit together (tracker input).
+    #[error("invalid frame: {detail}")]
+    InvalidFrame { detail: String },
+
     // --- The models: a packaging or deployment bug in the app. ---
     /// A model or manifest file could not be read.
     #[error("cannot read model file {path}: {detail}")]
@@ -90,6 +94,7 @@ impl Error {
                 | Error::ImageTooLarge { .. }
                 | Error::FileTooLarge { .. }
                 | Error::InvalidRegion { .. }
+                | Error::InvalidFrame { .. }
         )
     }
 

@@ -18,6 +18,7 @@ mod model;
 pub mod photo;
 pub mod platform;
 pub mod preprocess;
+pub mod track;
 pub mod wire;
 
 pub use embed::{Embedding, ModelContract};
@@ -27,3 +28,4 @@ pub use engine::{
 pub use error::{Error, Result};
 pub use geometry::Rect;
 pub use photo::{DecodeLimits, Photo};
+pub use track::{Frame, Rotation, Schedule, TrackedItem, Tracker, TrackerConfig};
