@@ -7,7 +7,7 @@ use image::{Rgb, RgbImage};
 use shoplook_core::{Item, Photo};
 
 /// One colour per shopping category, so boxes of the same kind match.
-fn colour(category: &str) -> Rgb<u8> {
+pub fn colour(category: &str) -> Rgb<u8> {
     const PALETTE: [[u8; 3]; 8] = [
         [230, 25, 75],
         [60, 180, 75],
@@ -61,7 +61,7 @@ fn put(img: &mut RgbImage, x: i64, y: i64, c: Rgb<u8>) {
     }
 }
 
-fn draw_rect(img: &mut RgbImage, x: i64, y: i64, w: i64, h: i64, t: i64, c: Rgb<u8>) {
+pub fn draw_rect(img: &mut RgbImage, x: i64, y: i64, w: i64, h: i64, t: i64, c: Rgb<u8>) {
     for k in 0..t {
         for i in x..=x + w {
             put(img, i, y + k, c);
@@ -75,7 +75,7 @@ fn draw_rect(img: &mut RgbImage, x: i64, y: i64, w: i64, h: i64, t: i64, c: Rgb<
 }
 
 /// White 8x8-font text on a filled box of the category colour.
-fn draw_label(img: &mut RgbImage, x: i64, y: i64, text: &str, scale: u32, bg: Rgb<u8>) {
+pub fn draw_label(img: &mut RgbImage, x: i64, y: i64, text: &str, scale: u32, bg: Rgb<u8>) {
     let s = scale as i64;
     let y = y.max(0);
     let width = text.chars().count() as i64 * 8 * s + 4;

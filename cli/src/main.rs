@@ -6,6 +6,7 @@
 mod annotate;
 mod bench;
 mod catalogue;
+mod track;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -77,6 +78,8 @@ enum Command {
     },
     /// Analyse a photo on this machine and look every item up in a catalogue server.
     Lookup(catalogue::LookupArgs),
+    /// Measure the live-camera tracker on a folder of video frames (docs/tracking.md).
+    Track(track::TrackArgs),
 }
 
 #[derive(Args, Clone)]
@@ -199,6 +202,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Catalogue { command } => catalogue::run(command),
         Command::Lookup(args) => catalogue::run_lookup(args),
+        Command::Track(args) => track::run(args),
     }
 }
 
