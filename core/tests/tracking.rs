@@ -234,10 +234,16 @@ fn a_still_scene_keeps_its_ids() {
     };
     let mut tracker = Tracker::new(engine(), config).unwrap();
     let mut ids_seen: Vec<Vec<u64>> = Vec::new();
+    assert!(tracker.carry(0.0).is_err(), "no pixels seen yet");
     for i in 0..10 {
-        let out = tracker
-            .push(&Frame::rgba(w, h, &rgba, stride), i as f64 * 33.3)
-            .unwrap();
+        let ts = i as f64 * 33.3;
+        // Frames without a detection due need no pixels (the app copies nothing).
+        assert_eq!(tracker.needs_frame(ts), i % 2 == 0);
+        let out = if tracker.needs_frame(ts) {
+            tracker.push(&Frame::rgba(w, h, &rgba, stride), ts).unwrap()
+        } else {
+            tracker.carry(ts).unwrap()
+        };
         ids_seen.push(out.iter().map(|t| t.track_id).collect());
         for t in &out {
             assert!(t.embedding.is_some(), "confirmed tracks are embedded");
@@ -254,7 +260,11 @@ fn a_still_scene_keeps_its_ids() {
         );
     }
     let s = tracker.stats();
-    assert_eq!(s.detections_run, 5);
+    assert_eq!((s.frames, s.detections_run), (10, 5));
+    assert!(
+        tracker.carry(333.0).is_err(),
+        "frame 10 is due for a detection"
+    );
     // Each track embedded once: the box does not grow.
     assert_eq!(s.embeddings_run as usize, ids_seen[2].len());
     assert!(

@@ -155,6 +155,8 @@ pub struct Tracker {
     last_detect_ts_ms: Option<f64>,
     /// Moving average of the detection time, ms.
     detect_cost_ms: Option<f64>,
+    /// Display size of the last pushed frame (what `carry` clamps to).
+    display_size: Option<(u32, u32)>,
     stats: TrackerStats,
 }
 
@@ -187,6 +189,7 @@ impl Tracker {
             last_ts_ms: None,
             last_detect_ts_ms: None,
             detect_cost_ms: None,
+            display_size: None,
             stats: TrackerStats::default(),
         })
     }
@@ -204,6 +207,7 @@ impl Tracker {
         self.tracks.clear();
         self.last_ts_ms = None;
         self.last_detect_ts_ms = None;
+        self.display_size = None;
     }
 
     /// Whether the frame at `timestamp_ms` gets a detection.
@@ -224,14 +228,53 @@ impl Tracker {
         }
     }
 
+    /// Whether a frame at `timestamp_ms` would get a detection, i.e. needs its pixels. When
+    /// false, [`Tracker::carry`] with the timestamp alone does what `push` would.
+    pub fn needs_frame(&self, timestamp_ms: f64) -> bool {
+        self.display_size.is_none() || self.detection_due(timestamp_ms)
+    }
+
+    /// A frame without its pixels (no detection due, see [`Tracker::needs_frame`]): the boxes
+    /// move by the motion model; nothing is copied or converted.
+    pub fn carry(&mut self, timestamp_ms: f64) -> Result<Vec<TrackedItem>> {
+        let Some(size) = self.display_size else {
+            return Err(Error::InvalidFrame {
+                detail: "carry before the first frame: push its pixels".into(),
+            });
+        };
+        if self.detection_due(timestamp_ms) {
+            return Err(Error::InvalidFrame {
+                detail: format!("a detection is due at {timestamp_ms} ms: push the frame's pixels"),
+            });
+        }
+        self.step(None, size, timestamp_ms)
+    }
+
     /// Takes the next camera frame (`timestamp_ms`: the camera's timestamp, increasing) and
     /// returns the confirmed tracks in it.
     pub fn push(&mut self, frame: &Frame, timestamp_ms: f64) -> Result<Vec<TrackedItem>> {
-        let start = Instant::now();
         frame.validate()?;
+        let size = frame.display_size();
+        self.display_size = Some(size);
+        self.step(Some(frame), size, timestamp_ms)
+    }
+
+    fn step(
+        &mut self,
+        frame: Option<&Frame>,
+        (fw, fh): (u32, u32),
+        timestamp_ms: f64,
+    ) -> Result<Vec<TrackedItem>> {
+        let start = Instant::now();
         if !timestamp_ms.is_finite() {
             return Err(Error::InvalidFrame {
                 detail: format!("timestamp {timestamp_ms}"),
+            });
+        }
+        let due = self.detection_due(timestamp_ms);
+        if due && frame.is_none() {
+            return Err(Error::InvalidFrame {
+                detail: "a detection is due: the frame's pixels are needed".into(),
             });
         }
         let dt = match self.last_ts_ms {
@@ -243,13 +286,11 @@ impl Tracker {
             t.filter.predict(dt);
             t.detected_now = false;
         }
-        let due = self.detection_due(timestamp_ms);
         self.stats.frames += 1;
-        if due {
+        if let (true, Some(frame)) = (due, frame) {
             self.detect_and_update(frame, timestamp_ms)?;
         }
         // Tracks carried entirely out of the frame end.
-        let (fw, fh) = frame.display_size();
         self.tracks
             .retain(|t| t.filter.rect().clamp_to(fw as f32, fh as f32).area() >= 1.0);
         let out = self
