@@ -305,4 +305,73 @@ class ShopLookTest {
         assertFailsWith<ShopLookException.Cancelled> { shop.analyzeAsync(bus, cancel = token) }
         Unit
     }
+    // ---------------------------------------------------------------- live camera: Tracker
+
+    /** grace_hopper.jpg as an RGBA buffer with `pad` extra bytes per row. */
+    private fun rgbaPhoto(pad: Int): Triple<Int, Int, ByteArray> {
+        val img = javax.imageio.ImageIO.read(File(fixtures, "photos/grace_hopper.jpg"))
+        val stride = img.width * 4 + pad
+        val out = ByteArray(stride * img.height)
+        for (y in 0 until img.height) for (x in 0 until img.width) {
+            val p = img.getRGB(x, y)
+            val o = y * stride + x * 4
+            out[o] = (p shr 16).toByte(); out[o + 1] = (p shr 8).toByte()
+            out[o + 2] = p.toByte(); out[o + 3] = 0xFF.toByte()
+        }
+        return Triple(img.width, img.height, out)
+    }
+
+    @Test
+    fun trackerKeepsIdsOnAStillSceneAndCarriesWithoutPixels() {
+        val (w, h, rgba) = rgbaPhoto(12)
+        val stride = (w * 4 + 12).toUInt()
+        Tracker(shop, TrackerOptions(everyNthFrame = 2u, embed = true)).use { tracker ->
+            val seen = mutableListOf<List<ULong>>()
+            for (i in 0 until 8) {
+                val ts = i * 33.3
+                val items = if (tracker.needsPixels(ts)) {
+                    tracker.pushRgba(w.toUInt(), h.toUInt(), rgba, stride, false, 0, ts)
+                } else {
+                    tracker.carry(ts)
+                }
+                for (t in items) {
+                    assertEquals(1280, t.embedding!!.size)
+                    assertTrue(t.bbox.x + t.bbox.width <= w + 0.5f && t.bbox.y + t.bbox.height <= h + 0.5f)
+                }
+                seen.add(items.map { it.trackId })
+            }
+            // Reported after 2 detections (frames 0 and 2), then the same ids on every frame.
+            assertTrue(seen[0].isEmpty() && seen[1].isEmpty(), "$seen")
+            assertTrue(seen[2].isNotEmpty(), "$seen")
+            for (ids in seen.drop(2)) assertEquals(seen[2], ids)
+            val stats = tracker.stats()
+            assertEquals(8uL, stats.frames)
+            assertEquals(4uL, stats.detectionsRun)
+            assertEquals(seen[2].size.toULong(), stats.embeddingsRun)
+        }
+    }
+
+    @Test
+    fun trackerRotatesAndRefusesBadFrames() {
+        val (w, h, rgba) = rgbaPhoto(0)
+        Tracker(shop).use { tracker ->
+            // The same buffer reported as rotated 90: boxes in the rotated (h x w) frame.
+            for (i in 0 until 3) {
+                for (t in tracker.pushRgba(w.toUInt(), h.toUInt(), rgba, (w * 4).toUInt(), false, 90, i * 33.0)) {
+                    assertTrue(t.bbox.x + t.bbox.width <= h + 0.5f && t.bbox.y + t.bbox.height <= w + 0.5f, "${t.bbox}")
+                }
+            }
+            assertFailsWith<ShopLookException.CorruptImage> {
+                tracker.pushNv21(640u, 480u, ByteArray(1000), 0, 200.0)
+            }
+            assertFailsWith<ShopLookException.CorruptImage> {
+                tracker.pushRgba(w.toUInt(), h.toUInt(), rgba, (w * 4).toUInt(), false, 45, 300.0)
+            }
+            // I420 planes of a flat grey frame: accepted, nothing found.
+            val y = ByteArray(64 * 48) { 128.toByte() }
+            val c = ByteArray(32 * 24) { 128.toByte() }
+            tracker.reset()
+            assertTrue(tracker.pushYuv420(64u, 48u, y, 64u, c, c, 32u, 1u, 0, 400.0).isEmpty())
+        }
+    }
 }

@@ -127,6 +127,11 @@ impl From<CoreError> for ShopLookError {
                 max_pixels,
             },
             CoreError::InvalidRegion { detail } => E::InvalidRegion { detail },
+            // A camera frame whose buffers do not fit its size: the frame's data is unusable,
+            // as a truncated photo's is (the tracker's bad input).
+            CoreError::InvalidFrame { detail } => E::CorruptImage {
+                detail: format!("invalid camera frame: {detail}"),
+            },
             CoreError::ModelIo { path, detail } => E::ModelIo { path, detail },
             CoreError::ModelInvalid { model, detail } => E::ModelInvalid { model, detail },
             CoreError::Inference { model, detail } => E::Inference { model, detail },

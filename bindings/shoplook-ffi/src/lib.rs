@@ -18,6 +18,7 @@ mod error;
 mod task;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
+mod tracker;
 mod types;
 
 pub use catalogue::{
@@ -28,6 +29,7 @@ pub use error::ShopLookError;
 use error::{Result, guard};
 pub use task::CancelToken;
 use task::run_blocking;
+pub use tracker::{TrackedItem, Tracker, TrackerOptions, TrackerStats};
 pub use types::*;
 
 uniffi::setup_scaffolding!();
