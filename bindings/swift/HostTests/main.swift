@@ -453,6 +453,44 @@ if let url = env["SHOPLOOK_CATALOGUE_URL"], let key = env["SHOPLOOK_CATALOGUE_KE
 
 // The iOS demo's shared-logic tests (ios-demo/Core/HostTests), compiled in with -D SHOPLOOK_DEMO_TESTS
 // by scripts/test-bindings.sh.
+// ------------------------------------------------------------------ live camera: Tracker
+
+test("trackerTakesCameraLayoutsAndRefusesBadFrames") {
+    let tracker = try Tracker(shoplook: shop, options: TrackerOptions(everyNthFrame: 2))
+    // Flat grey frames in each layout: accepted, nothing found; every 2nd needs pixels.
+    let y = Data(repeating: 128, count: 64 * 48)
+    let c = Data(repeating: 128, count: 32 * 24)
+    let vu = Data(repeating: 128, count: 64 * 24)
+    let rgba = Data(repeating: 200, count: 64 * 4 * 48)
+    try check(tracker.needsPixels(timestampMs: 0))
+    let a = try tracker.pushYuv420(width: 64, height: 48, y: y, yRowStride: 64, u: c, v: c,
+                                   uvRowStride: 32, uvPixelStride: 1, rotationDegrees: 90,
+                                   timestampMs: 0)
+    try check(a.isEmpty)
+    try check(!tracker.needsPixels(timestampMs: 33))
+    let b = try tracker.carry(timestampMs: 33)
+    try check(b.isEmpty)
+    let c2 = try tracker.pushNv21(width: 64, height: 48, data: y + vu, rotationDegrees: 0,
+                                  timestampMs: 66)
+    try check(c2.isEmpty)
+    let d = try tracker.pushRgba(width: 64, height: 48, data: rgba, rowStride: 256, bgra: true,
+                                 rotationDegrees: 270, timestampMs: 99)
+    try check(d.isEmpty)
+    let stats = tracker.stats()
+    try check(stats.frames == 4 && stats.detectionsRun == 2, "\(stats)")
+    // A detection is due: carry without pixels is refused; so are short buffers and odd rotations.
+    try await expectError("carry when due", { try tracker.carry(timestampMs: 132) }) {
+        if case ShopLookError.CorruptImage = $0 { return true } else { return false }
+    }
+    try await expectError("short NV21", {
+        try tracker.pushNv21(width: 640, height: 480, data: y, rotationDegrees: 0, timestampMs: 132)
+    }) { if case ShopLookError.CorruptImage = $0 { return true } else { return false } }
+    try await expectError("rotation 45", {
+        try tracker.pushRgba(width: 64, height: 48, data: rgba, rowStride: 256, bgra: false,
+                             rotationDegrees: 45, timestampMs: 132)
+    }) { if case ShopLookError.CorruptImage = $0 { return true } else { return false } }
+}
+
 #if SHOPLOOK_DEMO_TESTS
 registerDemoTests()
 #endif
