@@ -339,38 +339,84 @@ impl<'a> Frame<'a> {
                 uv_pixel_stride,
                 range,
             } => {
+                let c = FixedYuv::new(range);
+                // Block averages in 8.8 fixed point by multiplying with reciprocals (no
+                // division per pixel); chroma blocks cover 1 or 2 samples a side.
+                let recip = |count: u64| (((256u64 << 16) + count / 2) / count.max(1)) as u32;
+                let y_recip = recip(n as u64) as u64;
+                let c_recip: Vec<u32> = (0..=((k / 2 + 1) * (k / 2 + 1)) as u64)
+                    .map(recip)
+                    .collect();
                 for by in 0..bh {
+                    let (cy0, cy1) = (by * k / 2, (by * k + k - 1) / 2);
+                    let rows = &y[by * k * y_row_stride..];
                     for bx in 0..bw {
                         let mut ys = 0u32;
-                        for yy in by * k..by * k + k {
-                            let row =
-                                &y[yy * y_row_stride + bx * k..yy * y_row_stride + bx * k + k];
-                            ys += row.iter().map(|&b| b as u32).sum::<u32>();
+                        for r in 0..k {
+                            let o = r * y_row_stride + bx * k;
+                            ys += rows[o..o + k].iter().map(|&b| b as u32).sum::<u32>();
                         }
-                        // Chroma samples covering the block.
                         let (cx0, cx1) = (bx * k / 2, (bx * k + k - 1) / 2);
-                        let (cy0, cy1) = (by * k / 2, (by * k + k - 1) / 2);
-                        let (mut us, mut vs, mut cn) = (0u32, 0u32, 0u32);
+                        let (mut us, mut vs) = (0u32, 0u32);
                         for cy in cy0..=cy1 {
+                            let row = cy * uv_row_stride;
                             for cx in cx0..=cx1 {
-                                let o = cy * uv_row_stride + cx * uv_pixel_stride;
+                                let o = row + cx * uv_pixel_stride;
                                 us += u[o] as u32;
                                 vs += v[o] as u32;
-                                cn += 1;
                             }
                         }
-                        let yf = ys as f32 / n as f32;
-                        let uf = us as f32 / cn as f32;
-                        let vf = vs as f32 / cn as f32;
-                        let rgb = yuv_to_rgb(yf, uf, vf, range);
+                        let cn = (cx1 - cx0 + 1) * (cy1 - cy0 + 1);
+                        let y8 = ((ys as u64 * y_recip) >> 16) as i32;
+                        let u8_ = ((us as u64 * c_recip[cn] as u64) >> 16) as i32;
+                        let v8 = ((vs as u64 * c_recip[cn] as u64) >> 16) as i32;
                         let i = place(bx, by);
-                        out[i..i + 3].copy_from_slice(&rgb);
+                        out[i..i + 3].copy_from_slice(&c.rgb(y8, u8_, v8));
                     }
                 }
             }
         }
         RgbImage::from_raw(dw as u32, dh as u32, out)
             .ok_or_else(|| bad_frame("internal: RGB buffer size"))
+    }
+}
+
+/// [`yuv_to_rgb`] in integers: inputs in 8.8 fixed point, coefficients in 2.14.
+struct FixedYuv {
+    y_off: i32,
+    y_mul: i32,
+    rv: i32,
+    gu: i32,
+    gv: i32,
+    bu: i32,
+}
+
+impl FixedYuv {
+    fn new(range: YuvRange) -> Self {
+        let (y_off, y_scale, c_scale) = match range {
+            YuvRange::Full => (0.0, 1.0, 1.0),
+            YuvRange::Video => (16.0, 255.0 / 219.0, 255.0 / 224.0),
+        };
+        let q = |x: f64| (x * 16384.0).round() as i32;
+        FixedYuv {
+            y_off: (y_off * 256.0) as i32,
+            y_mul: q(y_scale),
+            rv: q(1.402 * c_scale),
+            gu: q(0.344_136 * c_scale),
+            gv: q(0.714_136 * c_scale),
+            bu: q(1.772 * c_scale),
+        }
+    }
+
+    #[inline]
+    fn rgb(&self, y8: i32, u8_: i32, v8: i32) -> [u8; 3] {
+        let y = ((y8 - self.y_off) * self.y_mul) >> 14;
+        let (u, v) = (u8_ - (128 << 8), v8 - (128 << 8));
+        let r = y + ((self.rv * v) >> 14);
+        let g = y - ((self.gu * u + self.gv * v) >> 14);
+        let b = y + ((self.bu * u) >> 14);
+        let q = |x: i32| ((x + 128) >> 8).clamp(0, 255) as u8;
+        [q(r), q(g), q(b)]
     }
 }
 
@@ -443,6 +489,24 @@ mod tests {
         );
         assert!(Rotation::from_degrees(45).is_err());
         assert_eq!(Rotation::from_degrees(-90).unwrap(), Rotation::R270);
+    }
+
+    #[test]
+    fn track_frame_fixed_point_yuv_matches_float() {
+        for range in [YuvRange::Full, YuvRange::Video] {
+            let c = FixedYuv::new(range);
+            for y in (0..=255).step_by(5) {
+                for u in (0..=255).step_by(15) {
+                    for v in (0..=255).step_by(15) {
+                        let f = yuv_to_rgb(y as f32, u as f32, v as f32, range);
+                        let i = c.rgb(y << 8, u << 8, v << 8);
+                        for ch in 0..3 {
+                            assert!((f[ch] as i32 - i[ch] as i32).abs() <= 1, "{y} {u} {v}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
