@@ -44,7 +44,7 @@ if [ ! -f "$AVI" ] || [ "$(sha256sum "$AVI" | cut -d' ' -f1)" != "$AVI_SHA" ]; t
     log "apt-get download $DEB_PKG"
     (cd "$TMP" && apt-get download "$DEB_PKG" >&2) || {
         log "apt-get download failed; trying after apt-get update"
-        apt-get update -qq >&2
+        apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
         (cd "$TMP" && apt-get download "$DEB_PKG" >&2)
     }
     DEB="$(ls "$TMP"/opencv-doc_*.deb)"

@@ -2,13 +2,14 @@
 # Runs every test of the project (the README's test command; .ci/run calls it).
 #
 #   toolchains  (background, network/disk bound) Kotlin -> Swift chroot; PostgreSQL + pgvector,
-#               test photos, the wasm tools, chromium. Cached under /var/cache/shoplook-tools.
+#               test photos, the tracker's video frames (vtest.avi), the wasm tools, chromium.
+#               Cached under /var/cache/shoplook-tools.
 #   build       ONE compile serves every suite: `cargo b` (release profile, whole workspace, all
 #               targets, the bindings' test hooks): tests, the FFI library, uniffi-bindgen and
 #               the `shoplook` binary. Nothing is compiled twice (see .cargo/config.toml).
 #   rust        `cargo t`: core + CLI on real photos and models, catalogue end to end and the
 #               store conformance suite on both stores (embedded; real PostgreSQL + pgvector),
-#               FFI unit tests
+#               the camera tracker on real video frames, FFI unit tests
 #   schema      schemathesis (pinned) against the real server on both stores: every operation of
 #               the served OpenAPI document, examples/coverage/fuzzing/stateful, all checks
 #   console     the web console in Debian's chromium against a real server on both stores with
@@ -94,7 +95,7 @@ rm -f "$LOGS"/*.done
 case " $STAGES " in *" bindings "*)
   bg setup-kotlin-swift bash -c 'scripts/setup-kotlin.sh && scripts/setup-swift.sh' ;;
 esac
-bg setup-postgres-photos bash -c 'scripts/setup-postgres.sh && scripts/fetch-photos.sh'
+bg setup-postgres-photos bash -c 'scripts/setup-postgres.sh && scripts/fetch-photos.sh && scripts/fetch-video.sh'
 case " $STAGES " in *" web "*)
   bg setup-wasm scripts/build-wasm.sh --tools-only ;;
 esac
@@ -113,7 +114,8 @@ rust_tests() {
   PG_STARTED=1
   echo "[test] PostgreSQL + pgvector at $url" >&2
   PG_URL="$url"
-  SHOPLOOK_TEST_PG_URL="$url" cargo t
+  # The tracker's real video frames (fetched above; the last line is their folder).
+  SHOPLOOK_VIDEO_FRAMES="$(scripts/fetch-video.sh | tail -n 1)" SHOPLOOK_TEST_PG_URL="$url" cargo t
 }
 schema_tests() {
   # The PostgreSQL started for the rust stage (or one started here when that stage is skipped).
