@@ -262,8 +262,10 @@ public final class DemoController: @unchecked Sendable {
         lock.sync { _settings = s.normalized; cachedClient = nil }
     }
 
-    /// Waits until every event reported so far has been answered.
+    /// Waits until every event reported so far has been answered. The work in flight is awaited
+    /// first: a sheet is shown before its impressions are reported.
     public func awaitEvents() async {
+        if let t = lock.sync({ task }) { await t.value }
         for t in lock.sync({ eventTasks }) { await t.value }
     }
 

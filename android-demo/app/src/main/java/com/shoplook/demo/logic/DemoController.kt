@@ -181,8 +181,12 @@ class DemoController(
         }
     }
 
-    /** Waits until every event reported so far has been answered (tests; leaving the screen). */
+    /**
+     * Waits until every event reported so far has been answered (tests; leaving the screen). The
+     * work in flight is awaited first: a sheet is shown before its impressions are reported.
+     */
     suspend fun awaitEvents() {
+        synchronized(lock) { job }?.join()
         val jobs = synchronized(lock) { eventJobs.toList() }
         jobs.joinAll()
     }
