@@ -201,6 +201,9 @@ pub fn check_query(contract: &ModelContract, model: &str, vector: &[f32]) -> Cat
 }
 
 /// Validates a search request before any stage runs.
+/// Longest `category` or brand filter (the longest a product's can be).
+pub const MAX_FILTER_CHARS: usize = 200;
+
 pub fn validate(contract: &ModelContract, req: &SearchRequest) -> CatResult<()> {
     check_query(contract, &req.model, &req.embedding)?;
     if req.k == 0 || req.k > MAX_K {
@@ -210,6 +213,17 @@ pub fn validate(contract: &ModelContract, req: &SearchRequest) -> CatResult<()> 
         check_session_id(s)?;
     }
     let f = &req.filters;
+    // Product texts never hold control characters (`http::rules`), so such a filter could match
+    // nothing; PostgreSQL cannot even take a NUL in a parameter. Refused, as the document says.
+    for (name, v) in [("category", &req.category), ("filters.brand", &f.brand)] {
+        if let Some(v) = v
+            && (v.chars().count() > MAX_FILTER_CHARS || v.chars().any(char::is_control))
+        {
+            return Err(CatError::Invalid(format!(
+                "`{name}` must be at most {MAX_FILTER_CHARS} characters without control characters"
+            )));
+        }
+    }
     if [f.max_price, f.min_price]
         .iter()
         .flatten()
@@ -319,5 +333,27 @@ pub(crate) mod tests {
         let mut short = request(1);
         short.embedding = vec![1.0];
         assert!(matches!(validate(&c, &short), Err(CatError::Contract(_))));
+    }
+
+    #[test]
+    fn category_and_brand_filters_hold_no_control_characters() {
+        let c = contract();
+        let with = |category: &str, brand: &str| {
+            let mut r = request(1);
+            r.category = Some(category.into());
+            r.filters.brand = Some(brand.into());
+            validate(&c, &r)
+        };
+        assert!(with("shoes", "Demo Sports").is_ok());
+        assert!(with(&"é".repeat(200), "").is_ok());
+        for (category, brand) in [
+            ("sho\0es", "b"),
+            ("shoes", "a\u{1a}"),
+            ("shoes", "\u{85}"),
+            (&"x".repeat(201), "b"),
+        ] {
+            let e = with(category, brand).unwrap_err().to_string();
+            assert!(e.contains("control characters"), "{e}");
+        }
     }
 }
