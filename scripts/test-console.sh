@@ -20,12 +20,9 @@ T0=$(date +%s)
 [ -d browser-tests/node_modules/puppeteer-core ] || scripts/setup-browser.sh || exit 1
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/shoplook-console.XXXXXX")"
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=store-server.sh
+source scripts/store-server.sh
+trap cleanup_on_exit EXIT
 
 passed=0
 failed=0
@@ -50,15 +47,8 @@ run_store() { # run_store NAME STORE_ARGS...
   brand="$("$BIN" keys create "$@" --name console-brand --role brand --brand "Demo Sports" 2>/dev/null | tail -n1)"
   app="$("$BIN" keys create "$@" --name console-app --role app 2>/dev/null | tail -n1)"
   [ -n "$admin" ] && [ -n "$brand" ] && [ -n "$app" ] || { log "$name: keys create failed"; return 1; }
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  "$BIN" serve "$@" --models "$ROOT/models" --listen "127.0.0.1:$port" --rate-limit 0 \
-    >"$WORK/$name-serve.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 150); do
-    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/$name-serve.log" >&2; return 1; }
-    sleep 0.2
-  done
+  start_server "$name" "$@" || return 1
+  port="$SERVER_PORT"
   local shots=""
   [ "$name" = sqlite ] && shots="$ROOT/docs"
   CONSOLE_URL="http://127.0.0.1:$port" ADMIN_KEY="$admin" BRAND_KEY="$brand" BRAND="Demo Sports" \
@@ -70,30 +60,14 @@ run_store() { # run_store NAME STORE_ARGS...
     curl -fsS -H "Authorization: Bearer $admin" "http://127.0.0.1:$port/v1/trends?format=csv&$q" \
       >>"$WORK/$name-report.csv" || log "$name: report $q failed"
   done
-  kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
-  if grep -q "panicked" "$WORK/$name-serve.log"; then
-    log "$name: the server panicked:"; grep -A3 panicked "$WORK/$name-serve.log" >&2; failed=$((failed + 1))
-  fi
+  stop_server "$name" || failed=$((failed + 1))
   log "$name: $(( $(date +%s) - start ))s"
 }
 
 for store in $STORES; do
-  case "$store" in
-    sqlite) args=(--data "$WORK/sqlite-data") ;;
-    postgres)
-      if [ -z "${SHOPLOOK_TEST_PG_URL:-}" ]; then
-        if [ -n "${CI:-}" ]; then log "SHOPLOOK_TEST_PG_URL not set in CI"; failed=$((failed + 1)); fi
-        log "postgres: SHOPLOOK_TEST_PG_URL not set, skipped"; continue
-      fi
-      db="console_$(date +%s)_$$"
-      # shellcheck source=postgres-env.sh
-      source scripts/postgres-env.sh
-      "$PG_BINDIR/createdb" --maintenance-db="$SHOPLOOK_TEST_PG_URL" "$db" \
-        || { log "createdb $db failed"; failed=$((failed + 1)); continue; }
-      args=(--store "${SHOPLOOK_TEST_PG_URL%/*}/$db") ;;
-    *) log "unknown store $store"; failed=$((failed + 1)); continue ;;
-  esac
-  run_store "$store" "${args[@]}" || failed=$((failed + 1))
+  store_args "$store"
+  case $? in 1) continue ;; 2) failed=$((failed + 1)); continue ;; esac
+  run_store "$store" "${STORE_ARGS[@]}" || failed=$((failed + 1))
 done
 if [ -s "$WORK/sqlite-report.csv" ] && [ -s "$WORK/postgres-report.csv" ]; then
   if cmp -s "$WORK/sqlite-report.csv" "$WORK/postgres-report.csv"; then

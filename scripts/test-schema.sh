@@ -44,17 +44,14 @@ fi
 log "setup $(( $(date +%s) - T0 ))s"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/shoplook-schema.XXXXXX")"
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=store-server.sh
+source scripts/store-server.sh
+trap cleanup_on_exit EXIT
 
 passed=0
 failed=0
 run_store() { # run_store NAME STORE_ARGS...
-  local name="$1" port key i start
+  local name="$1" key start
   shift
   start=$(date +%s)
   log "$name: ingesting the demo catalogue"
@@ -62,19 +59,10 @@ run_store() { # run_store NAME STORE_ARGS...
     >"$WORK/$name-ingest.log" 2>&1 || { cat "$WORK/$name-ingest.log" >&2; return 1; }
   key="$("$BIN" keys create "$@" --name schemathesis --admin 2>/dev/null | tail -n1)"
   [ -n "$key" ] || { log "$name: keys create failed"; return 1; }
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  # No rate limit: schemathesis sends thousands of requests from one key.
-  "$BIN" serve "$@" --models "$ROOT/models" --listen "127.0.0.1:$port" --rate-limit 0 \
-    >"$WORK/$name-serve.log" 2>&1 &
-  SERVER_PID=$!
-  for i in $(seq 1 150); do
-    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/$name-serve.log" >&2; return 1; }
-    sleep 0.2
-  done
-  log "$name: schemathesis against http://127.0.0.1:$port/openapi.json"
+  start_server "$name" "$@" || return 1
+  log "$name: schemathesis against http://127.0.0.1:$SERVER_PORT/openapi.json"
   (cd "$WORK" && "$VENV/bin/st" --config-file "$ROOT/scripts/schemathesis/schemathesis.toml" \
-    run "http://127.0.0.1:$port/openapi.json" --checks all \
+    run "http://127.0.0.1:$SERVER_PORT/openapi.json" --checks all \
     -H "Authorization: Bearer $key" --max-examples "$EXAMPLES" --seed "$SEED" \
     --max-time "$MAX_TIME" --workers 1 --no-color --output-truncate true \
     --phases examples,coverage,fuzzing,stateful \
@@ -86,32 +74,15 @@ run_store() { # run_store NAME STORE_ARGS...
   else
     sed -n '/FAILURES\|ERRORS/,$p' "$WORK/$name-st.log" | cut -c1-600 >&2
   fi
-  kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
-  if grep -q "panicked" "$WORK/$name-serve.log"; then
-    log "$name: the server panicked:"; grep -A3 panicked "$WORK/$name-serve.log" >&2; rc=1
-  fi
+  stop_server "$name" || rc=1
   log "$name: $(( $(date +%s) - start ))s, schemathesis exit $rc"
   return "$rc"
 }
 
 for store in $STORES; do
-  case "$store" in
-    sqlite) args=(--data "$WORK/sqlite-data") ;;
-    postgres)
-      if [ -z "${SHOPLOOK_TEST_PG_URL:-}" ]; then
-        if [ -n "${CI:-}" ]; then log "SHOPLOOK_TEST_PG_URL not set in CI"; failed=$((failed + 1)); fi
-        log "postgres: SHOPLOOK_TEST_PG_URL not set, skipped"; continue
-      fi
-      db="st_$(date +%s)_$$"
-      # shellcheck source=postgres-env.sh
-      source scripts/postgres-env.sh
-      "$PG_BINDIR/createdb" -d "$SHOPLOOK_TEST_PG_URL" "$db" 2>/dev/null \
-        || "$PG_BINDIR/createdb" --maintenance-db="$SHOPLOOK_TEST_PG_URL" "$db" \
-        || { log "createdb $db failed"; failed=$((failed + 1)); continue; }
-      args=(--store "${SHOPLOOK_TEST_PG_URL%/*}/$db") ;;
-    *) log "unknown store $store"; failed=$((failed + 1)); continue ;;
-  esac
-  if run_store "$store" "${args[@]}"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  store_args "$store"
+  case $? in 1) continue ;; 2) failed=$((failed + 1)); continue ;; esac
+  if run_store "$store" "${STORE_ARGS[@]}"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 done
 log "total $(( $(date +%s) - T0 ))s"
 echo "schema: $passed passed, $failed failed"
