@@ -59,6 +59,24 @@ fn products_table(id: &str, list: &[crate::trends::report::ProductTrend]) -> Str
 }
 
 /// The signed-in page.
+/// The chart lines of `rows`: taps and purchases per period, and searches when `searches`
+/// (brand rows have none of their own: a search is not of a brand).
+fn activity(r: &crate::trends::Report, rows: &[&Row], searches: bool) -> Vec<Series<'static>> {
+    let line = |name, colour, of: fn(&Row) -> Option<u64>| Series {
+        name,
+        colour,
+        values: per_bucket(r, rows, of),
+    };
+    let mut lines = vec![
+        line("taps", "#1f78b4", |x| x.taps),
+        line("purchases", "#33a02c", |x| x.purchases),
+    ];
+    if searches {
+        lines.insert(0, line("searches", "#6a3d9a", |x| x.searches));
+    }
+    lines
+}
+
 pub fn dashboard(d: &Dashboard) -> String {
     let who = format!(
         "<p id=\"who\">Signed in as <strong>{}</strong> (role <span id=\"role\">{}</span>{})</p>\
@@ -100,47 +118,18 @@ pub fn dashboard(d: &Dashboard) -> String {
         .filter(|x| x.level == Level::Category)
         .collect();
     let brand_rows: Vec<&Row> = r.rows.iter().filter(|x| x.level == Level::Brand).collect();
-    let mut series = vec![
-        Series {
-            name: "searches",
-            colour: "#6a3d9a",
-            values: per_bucket(r, &market, |x| x.searches),
-        },
-        Series {
-            name: "taps",
-            colour: "#1f78b4",
-            values: per_bucket(r, &market, |x| x.taps),
-        },
-        Series {
-            name: "purchases",
-            colour: "#33a02c",
-            values: per_bucket(r, &market, |x| x.purchases),
-        },
-    ];
     body += &format!(
         "<section><h2>Market</h2>{}",
         line_chart(
             "market-chart",
             "Market: searches, taps and purchases per period (sum of published figures)",
             &r.buckets,
-            &series
+            &activity(r, &market, true)
         )
     );
     body += &rows_table("market", "Per category (market level)", &market, false);
     body += "</section>";
     if let Some(b) = d.brand {
-        series = vec![
-            Series {
-                name: "taps",
-                colour: "#1f78b4",
-                values: per_bucket(r, &brand_rows, |x| x.taps),
-            },
-            Series {
-                name: "purchases",
-                colour: "#33a02c",
-                values: per_bucket(r, &brand_rows, |x| x.purchases),
-            },
-        ];
         body += &format!(
             "<section><h2>{}</h2>{}",
             esc(b),
@@ -148,7 +137,7 @@ pub fn dashboard(d: &Dashboard) -> String {
                 "brand-chart",
                 &format!("{b}: taps and purchases per period"),
                 &r.buckets,
-                &series
+                &activity(r, &brand_rows, false)
             )
         );
     } else {
