@@ -4,6 +4,10 @@
 //! Frames cross the boundary as byte arrays (one copy, UniFFI has no zero-copy buffers); frames
 //! on which no detection is due are only checked, never converted. `needsPixels` tells the app
 //! ahead of time, so it can call `carry` with the timestamp alone and copy nothing.
+//!
+//! The buffers of the last frame pushed with pixels are kept (moved, not copied) so that
+//! `embedRegion` can embed a tapped box of it: a viewfinder that freezes on a tap searches what
+//! it shows without converting the frame to a photo.
 
 use std::sync::{Arc, Mutex};
 
@@ -11,8 +15,9 @@ use shoplook_core as core;
 use shoplook_core::track::{Frame, Rotation, Schedule, YuvRange};
 
 use crate::ShopLook;
-use crate::error::{Result, guard};
-use crate::types::Rect;
+use crate::error::{Result, ShopLookError, guard};
+use crate::task::{CancelToken, run_blocking};
+use crate::types::{Embedding, Rect};
 
 /// Settings of a `Tracker`; the defaults are core's (detection on every 3rd frame).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -110,6 +115,158 @@ pub struct TrackerStats {
 #[derive(uniffi::Object)]
 pub struct Tracker {
     inner: Mutex<core::Tracker>,
+    engine: Arc<core::Engine>,
+    working_max_side: u32,
+    /// The last frame pushed with pixels (its buffers, moved in by the push).
+    last: Mutex<Option<Arc<OwnedFrame>>>,
+}
+
+/// A frame's buffers as they came across the boundary, and how to read them.
+enum OwnedFrame {
+    Rgba {
+        width: u32,
+        height: u32,
+        data: Vec<u8>,
+        stride: usize,
+        bgra: bool,
+        rotation: Rotation,
+    },
+    Yuv420 {
+        width: u32,
+        height: u32,
+        y: Vec<u8>,
+        y_row_stride: usize,
+        u: Vec<u8>,
+        v: Vec<u8>,
+        uv_row_stride: usize,
+        uv_pixel_stride: usize,
+        range: YuvRange,
+        rotation: Rotation,
+    },
+    /// NV12 (`uv` starts with U) or NV21 (`vu_order`: starts with V).
+    SemiPlanar {
+        width: u32,
+        height: u32,
+        y: Vec<u8>,
+        y_row_stride: usize,
+        uv: Vec<u8>,
+        uv_row_stride: usize,
+        vu_order: bool,
+        range: YuvRange,
+        rotation: Rotation,
+    },
+}
+
+impl OwnedFrame {
+    fn frame(&self) -> Frame<'_> {
+        match self {
+            OwnedFrame::Rgba {
+                width,
+                height,
+                data,
+                stride,
+                bgra,
+                rotation,
+            } => if *bgra {
+                Frame::bgra(*width, *height, data, *stride)
+            } else {
+                Frame::rgba(*width, *height, data, *stride)
+            }
+            .with_rotation(*rotation),
+            OwnedFrame::Yuv420 {
+                width,
+                height,
+                y,
+                y_row_stride,
+                u,
+                v,
+                uv_row_stride,
+                uv_pixel_stride,
+                range,
+                rotation,
+            } => Frame::yuv420(
+                *width,
+                *height,
+                y,
+                *y_row_stride,
+                u,
+                v,
+                *uv_row_stride,
+                *uv_pixel_stride,
+            )
+            .with_range(*range)
+            .with_rotation(*rotation),
+            OwnedFrame::SemiPlanar {
+                width,
+                height,
+                y,
+                y_row_stride,
+                uv,
+                uv_row_stride,
+                vu_order,
+                range,
+                rotation,
+            } => if *vu_order {
+                Frame::nv21(*width, *height, y, *y_row_stride, uv, *uv_row_stride)
+            } else {
+                Frame::nv12(*width, *height, y, *y_row_stride, uv, *uv_row_stride)
+            }
+            .with_range(*range)
+            .with_rotation(*rotation),
+        }
+    }
+}
+
+fn range(full_range: bool) -> YuvRange {
+    if full_range {
+        YuvRange::Full
+    } else {
+        YuvRange::Video
+    }
+}
+
+/// Embeds `region` (display-orientation frame pixels) of `frame` with the context crop the
+/// tracker's own embeddings use, at the tracker's working size.
+fn embed_frame_region(
+    engine: &core::Engine,
+    frame: Option<Arc<OwnedFrame>>,
+    working_max_side: u32,
+    region: Rect,
+) -> Result<Embedding> {
+    let Some(owned) = frame else {
+        return Err(ShopLookError::InvalidRegion {
+            detail: "no camera frame has been pushed with pixels yet".into(),
+        });
+    };
+    let frame = owned.frame();
+    let (fw, fh) = frame.display_size();
+    let region: core::Rect = region.into();
+    if !region.is_finite() || region.width <= 0.0 || region.height <= 0.0 {
+        return Err(ShopLookError::InvalidRegion {
+            detail: format!("{region:?} has no area"),
+        });
+    }
+    let clamped = region.clamp_to(fw as f32, fh as f32);
+    if clamped.width < 1.0 || clamped.height < 1.0 {
+        return Err(ShopLookError::InvalidRegion {
+            detail: format!("{region:?} lies outside the {fw}x{fh} frame"),
+        });
+    }
+    let image = frame.to_rgb(working_max_side)?;
+    let k = frame.block_for(working_max_side);
+    let photo = core::Photo {
+        original_width: image.width() * k,
+        original_height: image.height() * k,
+        image,
+    };
+    Ok(engine
+        .embed_boxes_of(&photo, &[clamped])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ShopLookError::Internal {
+            detail: "the embedder returned nothing".into(),
+        })?
+        .into())
 }
 
 fn rotation(degrees: i32) -> Result<Rotation> {
@@ -125,9 +282,14 @@ impl Tracker {
     #[uniffi::constructor(default(options))]
     pub fn new(shoplook: Arc<ShopLook>, options: TrackerOptions) -> Result<Arc<Self>> {
         guard(|| {
-            let t = core::Tracker::new(shoplook.engine.clone(), options.into())?;
+            let config: core::TrackerConfig = options.into();
+            let working_max_side = config.working_max_side;
+            let t = core::Tracker::new(shoplook.engine.clone(), config)?;
             Ok(Arc::new(Tracker {
                 inner: Mutex::new(t),
+                engine: shoplook.engine.clone(),
+                working_max_side,
+                last: Mutex::new(None),
             }))
         })
     }
@@ -146,14 +308,15 @@ impl Tracker {
         timestamp_ms: f64,
     ) -> Result<Vec<TrackedItem>> {
         guard(|| {
-            let stride = to_u(row_stride);
-            let frame = if bgra {
-                Frame::bgra(width, height, &data, stride)
-            } else {
-                Frame::rgba(width, height, &data, stride)
-            }
-            .with_rotation(rotation(rotation_degrees)?);
-            self.push(&frame, timestamp_ms)
+            let owned = OwnedFrame::Rgba {
+                width,
+                height,
+                data,
+                stride: to_u(row_stride),
+                bgra,
+                rotation: rotation(rotation_degrees)?,
+            };
+            self.push(owned, timestamp_ms)
         })
     }
 
@@ -177,23 +340,19 @@ impl Tracker {
         full_range: bool,
     ) -> Result<Vec<TrackedItem>> {
         guard(|| {
-            let frame = Frame::yuv420(
+            let owned = OwnedFrame::Yuv420 {
                 width,
                 height,
-                &y,
-                to_u(y_row_stride),
-                &u,
-                &v,
-                to_u(uv_row_stride),
-                to_u(uv_pixel_stride),
-            )
-            .with_range(if full_range {
-                YuvRange::Full
-            } else {
-                YuvRange::Video
-            })
-            .with_rotation(rotation(rotation_degrees)?);
-            self.push(&frame, timestamp_ms)
+                y,
+                y_row_stride: to_u(y_row_stride),
+                u,
+                v,
+                uv_row_stride: to_u(uv_row_stride),
+                uv_pixel_stride: to_u(uv_pixel_stride),
+                range: range(full_range),
+                rotation: rotation(rotation_degrees)?,
+            };
+            self.push(owned, timestamp_ms)
         })
     }
 
@@ -210,11 +369,85 @@ impl Tracker {
         guard(|| {
             let w = to_u(width);
             let split = (w * to_u(height)).min(data.len());
-            let (y, vu) = data.split_at(split);
-            let frame = Frame::nv21(width, height, y, w, vu, w.div_ceil(2) * 2)
-                .with_rotation(rotation(rotation_degrees)?);
-            self.push(&frame, timestamp_ms)
+            let mut y = data;
+            let vu = y.split_off(split);
+            let owned = OwnedFrame::SemiPlanar {
+                width,
+                height,
+                y,
+                y_row_stride: w,
+                uv: vu,
+                uv_row_stride: w.div_ceil(2) * 2,
+                vu_order: true,
+                range: YuvRange::Full,
+                rotation: rotation(rotation_degrees)?,
+            };
+            self.push(owned, timestamp_ms)
         })
+    }
+
+    /// Two planes with row strides: Y, then chroma interleaved at half resolution, U first
+    /// (NV12: iOS `420f`/`420v` bi-planar `CVPixelBuffer`s, plane 0 and plane 1 with their
+    /// `bytesPerRow`) or V first with `vFirst` (NV21 with padded rows). `fullRange` false for
+    /// video range (`420v`).
+    #[allow(clippy::too_many_arguments)]
+    #[uniffi::method(default(v_first = false, full_range = true))]
+    pub fn push_semi_planar(
+        &self,
+        width: u32,
+        height: u32,
+        y: Vec<u8>,
+        y_row_stride: u32,
+        uv: Vec<u8>,
+        uv_row_stride: u32,
+        rotation_degrees: i32,
+        timestamp_ms: f64,
+        v_first: bool,
+        full_range: bool,
+    ) -> Result<Vec<TrackedItem>> {
+        guard(|| {
+            let owned = OwnedFrame::SemiPlanar {
+                width,
+                height,
+                y,
+                y_row_stride: to_u(y_row_stride),
+                uv,
+                uv_row_stride: to_u(uv_row_stride),
+                vu_order: v_first,
+                range: range(full_range),
+                rotation: rotation(rotation_degrees)?,
+            };
+            self.push(owned, timestamp_ms)
+        })
+    }
+
+    /// Embeds `region` (display-orientation frame pixels, as `TrackedItem.bbox`) of the last
+    /// frame pushed with pixels, with the context crop the tracker's own embeddings use: what
+    /// a viewfinder frozen on a tap searches. Blocks for one embedding (tens of ms).
+    ///
+    /// Throws `InvalidRegion` before any frame was pushed with pixels, or for a region with no
+    /// area or outside the frame.
+    pub fn embed_region(&self, region: Rect) -> Result<Embedding> {
+        let last = self.last_frame();
+        guard(|| embed_frame_region(&self.engine, last, self.working_max_side, region))
+    }
+
+    /// `embedRegion` as a Kotlin `suspend` / Swift `async` function (on a worker thread).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn embed_region_async(
+        &self,
+        region: Rect,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<Embedding> {
+        let (engine, last, side) = (
+            self.engine.clone(),
+            self.last_frame(),
+            self.working_max_side,
+        );
+        run_blocking(cancel, move || {
+            embed_frame_region(&engine, last, side, region)
+        })
+        .await
     }
 
     /// Whether the frame at `timestampMs` gets a detection (and so needs its pixels). When
@@ -236,9 +469,11 @@ impl Tracker {
         })
     }
 
-    /// Forgets every track (camera switched, app resumed); ids keep increasing.
+    /// Forgets every track (camera switched, app resumed) and the kept frame; ids keep
+    /// increasing.
     pub fn reset(&self) {
         self.lock().reset();
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     pub fn stats(&self) -> TrackerStats {
@@ -262,13 +497,20 @@ impl Tracker {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn push(&self, frame: &Frame, timestamp_ms: f64) -> Result<Vec<TrackedItem>> {
-        Ok(self
+    fn last_frame(&self) -> Option<Arc<OwnedFrame>> {
+        self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Pushes the frame and, when it was accepted, keeps its buffers for `embed_region`.
+    fn push(&self, owned: OwnedFrame, timestamp_ms: f64) -> Result<Vec<TrackedItem>> {
+        let items: Vec<TrackedItem> = self
             .lock()
-            .push(frame, timestamp_ms)?
+            .push(&owned.frame(), timestamp_ms)?
             .into_iter()
             .map(Into::into)
-            .collect())
+            .collect();
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(owned));
+        Ok(items)
     }
 }
 
