@@ -5,6 +5,7 @@ package com.shoplook.demo.logic
 
 import com.shoplook.AnalyzeOptions
 import com.shoplook.CatalogueClient
+import com.shoplook.Embedding
 import com.shoplook.EventType
 import com.shoplook.HttpUrlConnectionTransport
 import com.shoplook.Rect
@@ -34,7 +35,7 @@ class DemoController(
     settings: DemoSettings = DemoSettings(),
     private val clientFor: (DemoSettings) -> CatalogueClient = { CatalogueClient(it.catalogueUrl, it.apiKey, HttpUrlConnectionTransport()) },
     private val analyzeOptions: AnalyzeOptions = AnalyzeOptions(maxItems = 20u),
-) {
+) : ProductLookup {
     private val _state = MutableStateFlow<Screen>(Screen.Capture)
     val state: StateFlow<Screen> = _state.asStateFlow()
 
@@ -191,6 +192,16 @@ class DemoController(
         jobs.joinAll()
     }
 
+    // ------------------------------------------------------------------ for the live viewfinder
+
+    /** A search with this screen's catalogue, settings and session (the live viewfinder's taps). */
+    override suspend fun searchEmbedding(embedding: Embedding, category: String?): SearchResponse =
+        client().searchEmbeddingAsync(embedding, category, settings.resultsPerSearch.toUInt(), settings.filters())
+
+    /** Reports an event of a sheet shown elsewhere (the live viewfinder's); it joins [events]. */
+    override fun reportEvent(type: EventType, hit: SearchHit, queryId: String?, position: Int?) =
+        report(type, hit, queryId, position)
+
     // ------------------------------------------------------------------ internals
 
     private suspend fun search(s: Screen.Photo, target: Target): SearchResponse {
@@ -202,6 +213,7 @@ class DemoController(
                 if (target.item.embedding != null) c.searchAsync(target.item, s.analysis.embedder, k, f)
                 else c.searchEmbeddingAsync(engine().embedRegionAsync(s.photo, target.region), target.item.category, k, f)
             is Target.Drawn -> c.searchEmbeddingAsync(engine().embedRegionAsync(s.photo, target.region), null, k, f)
+            is Target.Tracked -> c.searchEmbeddingAsync(engine().embedRegionAsync(s.photo, target.region), target.item.category, k, f)
         }
     }
 

@@ -8,6 +8,7 @@ package com.shoplook.demo.logic
 
 import com.shoplook.Item
 import com.shoplook.Rect
+import com.shoplook.TrackedItem
 import kotlin.math.abs
 import kotlin.math.max
 import kotlin.math.min
@@ -83,7 +84,7 @@ class BoxMapper(
     }
 }
 
-/** What can be tapped: a detected item or a box the user drew. */
+/** What can be tapped: a detected item, a box the user drew, or an object the live viewfinder follows. */
 sealed class Target {
     abstract val region: Rect
     abstract val label: String
@@ -95,6 +96,12 @@ sealed class Target {
     }
     data class Drawn(override val region: Rect) : Target() {
         override val label get() = "Your box"
+    }
+    /** A box of the live viewfinder, in frame pixels (LiveViewfinder). */
+    data class Tracked(val item: TrackedItem) : Target() {
+        override val region get() = item.bbox
+        override val label get() = item.label
+        override fun toString() = "Tracked(#${item.trackId} ${item.label} ${item.score} ${item.bbox})"
     }
 }
 
@@ -119,6 +126,7 @@ fun layoutBoxes(
     val caption = when (t) {
         is Target.Detected -> "${t.item.label} ${(t.item.score * 100).toInt()}%"
         is Target.Drawn -> t.label
+        is Target.Tracked -> "${t.item.label} ${(t.item.score * 100).toInt()}%"
     }
     ScreenBox(t, visible, caption)
 }

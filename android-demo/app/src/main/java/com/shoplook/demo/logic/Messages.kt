@@ -4,7 +4,7 @@ package com.shoplook.demo.logic
 import com.shoplook.ShopLookException
 
 /** Which kind of message: the UI picks an icon and the second button from it. */
-enum class MessageKind { OFFLINE, UNAUTHORIZED, BAD_PHOTO, RATE_LIMITED, SERVER, INCOMPATIBLE, SETTINGS, NOTHING_FOUND, NO_PRODUCTS, APP_BUG }
+enum class MessageKind { OFFLINE, UNAUTHORIZED, BAD_PHOTO, RATE_LIMITED, SERVER, INCOMPATIBLE, SETTINGS, NOTHING_FOUND, NO_PRODUCTS, APP_BUG, CAMERA }
 
 /**
  * A message with a title, a sentence and the label of its retry button. [opensSettings]: the
@@ -32,6 +32,20 @@ object Messages {
         "The catalogue has nothing similar to this. Try another object, or draw a tighter box.",
         retryLabel = "Search again",
     )
+
+    /**
+     * The live viewfinder could not use a camera frame (the tracker refused it, or the camera's
+     * buffer could not be read). Shown over the preview, which keeps running: the next good frame
+     * clears it.
+     */
+    fun forCameraError(e: Throwable): UiMessage = when (e) {
+        is ShopLookException.CorruptImage, is ShopLookException.EmptyInput, is ShopLookException.InvalidRegion -> UiMessage(
+            MessageKind.CAMERA, "The camera picture can't be used",
+            "A camera frame could not be read (${e.message ?: e::class.simpleName}). Boxes come back with the next good frame.",
+            retryable = false,
+        )
+        else -> forError(e).copy(kind = MessageKind.CAMERA, retryable = false)
+    }
 
     fun forError(e: Throwable): UiMessage = when (e) {
         is ShopLookException.Offline -> UiMessage(
