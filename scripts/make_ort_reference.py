@@ -75,6 +75,16 @@ MODELS = [
         "std": [57.375, 57.12, 58.395],
         "norm": lambda x: (x[..., ::-1] - NANODET_MEAN_BGR) / NANODET_STD_BGR,
     },
+    {
+        # A photo with a person in it (coffee.png has none), stretched like the others.
+        "file": "movenet_multipose.onnx",
+        "photo": "astronaut.png",
+        "size": 256,
+        "layout": "NHWC",
+        "channels": "RGB",
+        "normalisation": "none: v = 0..255 channel value as float32",
+        "norm": lambda x: x,
+    },
 ]
 
 
@@ -86,6 +96,8 @@ def role(stem, shape):
         stride = {2704: 8, 676: 16, 169: 32}[shape[1]]
         kind = {80: "class scores (already sigmoid)", 44: "box distribution: 4 sides (l, t, r, b) x 11 bins"}[shape[-1]]
         return f"{kind}, stride {stride} ({416 // stride}x{416 // stride} grid, row-major)"
+    if stem == "movenet_multipose":
+        return "6 people x (17 keypoints x (y, x, score), ymin, xmin, ymax, xmax, score), normalised"
     if stem == "efficientnet_lite0_feat":
         return {"logits": "ImageNet logits", "embedding": "pooled features (L2-normalise for use)"}.get(
             {1000: "logits", 1280: "embedding"}[shape[-1]]
@@ -122,6 +134,7 @@ def main():
     ap.add_argument("model_dir", nargs="?", default=os.path.join(ROOT, "models"))
     ap.add_argument("--photo", default=os.path.join(ROOT, "fixtures", "photos", PHOTO_NAME))
     ap.add_argument("--out", default=OUT_DIR)
+    ap.add_argument("--only", help="model stem to (re)compute, e.g. movenet_multipose")
     args = ap.parse_args()
 
     model_dir = args.model_dir
@@ -133,9 +146,6 @@ def main():
         print(f"{photo} absent, using {SHARED_PHOTO}", file=sys.stderr)
         photo = SHARED_PHOTO
 
-    with Image.open(photo) as im:
-        rgb = np.asarray(im.convert("RGB"))
-    h, w = rgb.shape[:2]
     os.makedirs(args.out, exist_ok=True)
 
     so = ort.SessionOptions()
@@ -145,6 +155,14 @@ def main():
     for spec in MODELS:
         path = os.path.join(model_dir, spec["file"])
         stem = os.path.splitext(spec["file"])[0]
+        if args.only and stem != args.only:
+            continue
+        spec_photo = photo
+        if "photo" in spec:
+            spec_photo = os.path.join(os.path.dirname(args.photo), spec["photo"])
+        with Image.open(spec_photo) as im:
+            rgb = np.asarray(im.convert("RGB"))
+        h, w = rgb.shape[:2]
         sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
         (inp,) = sess.get_inputs()
         x = build_input(rgb, spec)
@@ -185,8 +203,8 @@ def main():
         meta = {
             "model": spec["file"],
             "model_sha256": sha256_file(path),
-            "photo": PHOTO_NAME,
-            "photo_sha256": sha256_file(photo),
+            "photo": os.path.basename(spec_photo),
+            "photo_sha256": sha256_file(spec_photo),
             "photo_size": [w, h],
             "input": inp_meta,
             "outputs": meta_outs,

@@ -17,6 +17,7 @@ pub mod manifest;
 mod model;
 pub mod photo;
 pub mod platform;
+pub mod pose;
 pub mod preprocess;
 pub mod track;
 pub mod wire;

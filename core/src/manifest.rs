@@ -14,6 +14,8 @@ use crate::error::{Error, Result};
 pub enum ModelKind {
     Detector,
     Embedder,
+    /// Finds people's keypoints (see [`crate::pose`]).
+    Pose,
 }
 
 /// One model's manifest (`models/<name>.json`).
@@ -34,14 +36,18 @@ pub struct ModelManifest {
     /// Detectors only: how to turn raw outputs into boxes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoder: Option<DecoderSpec>,
-    /// Detectors only: class labels, index = model class index.
+    /// Pose models only: how to read the keypoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pose: Option<PoseSpec>,
+    /// Detectors: class labels, index = model class index. Pose models: keypoint names, in
+    /// the model's order (must be the 17 COCO keypoints, which the garment rules rely on).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
     /// Detectors only: model label -> shopping category. Labels absent here are not shoppable
     /// (cats, cars...) and are dropped.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub categories: BTreeMap<String, String>,
-    /// Detectors only: default minimum score for this model.
+    /// Detectors (and pose models, per person): default minimum score for this model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_min_score: Option<f32>,
     /// Embedders only.
@@ -104,6 +110,43 @@ pub enum DecoderSpec {
     },
 }
 
+/// How a pose model's output is read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PoseSpec {
+    /// MoveNet MultiPose: one output [1, max_people, 56] = per person 17 x (y, x, score),
+    /// then (ymin, xmin, ymax, xmax, score), all coordinates normalised to the model input.
+    MovenetMultipose {
+        output: String,
+        max_people: usize,
+        /// Pad the photo to the input's aspect ratio (true) instead of stretching it.
+        letterbox: bool,
+        /// Keypoints scoring less are treated as not visible.
+        min_keypoint_score: f32,
+    },
+}
+
+/// The COCO keypoint order every pose model must follow.
+pub const COCO_KEYPOINTS: [&str; 17] = [
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+];
+
 /// SSD anchor generator parameters (as in the TF Object Detection API's
 /// `multiple_grid_anchor_generator` with `reduce_boxes_in_lowest_layer`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -159,6 +202,30 @@ impl ModelManifest {
                 }
                 if let Some(unknown) = self.categories.keys().find(|l| !self.labels.contains(l)) {
                     return bad(&format!("category mapping names unknown label {unknown:?}"));
+                }
+                if let Some(s) = self.default_min_score
+                    && !(0.0..1.0).contains(&s)
+                {
+                    return bad("default_min_score must be within [0, 1)");
+                }
+            }
+            ModelKind::Pose => {
+                let Some(PoseSpec::MovenetMultipose {
+                    max_people,
+                    min_keypoint_score,
+                    ..
+                }) = &self.pose
+                else {
+                    return bad("a pose model needs a `pose` section");
+                };
+                if !(1..=64).contains(max_people) {
+                    return bad("max_people must be within 1..=64");
+                }
+                if !(0.0..1.0).contains(min_keypoint_score) {
+                    return bad("min_keypoint_score must be within [0, 1)");
+                }
+                if self.labels != COCO_KEYPOINTS {
+                    return bad("a pose model's labels must be the 17 COCO keypoints, in order");
                 }
                 if let Some(s) = self.default_min_score
                     && !(0.0..1.0).contains(&s)
@@ -262,7 +329,12 @@ mod tests {
 
     #[test]
     fn shipped_manifests_pass() {
-        for name in ["ssd_mbv2_oidv4", "nanodet", "efficientnet_lite0_feat"] {
+        for name in [
+            "ssd_mbv2_oidv4",
+            "nanodet",
+            "efficientnet_lite0_feat",
+            "movenet_multipose",
+        ] {
             parse(&shipped(name)).unwrap();
         }
     }
@@ -299,6 +371,23 @@ mod tests {
         let mut min_score = shipped("ssd_mbv2_oidv4");
         min_score["default_min_score"] = 1.0.into();
         assert!(parse(&min_score).is_err());
+    }
+
+    #[test]
+    fn pose_manifests_need_a_pose_section_and_the_coco_keypoints() {
+        let mut no_section = shipped("movenet_multipose");
+        no_section.as_object_mut().unwrap().remove("pose");
+        assert!(parse(&no_section).is_err());
+        let mut swapped = shipped("movenet_multipose");
+        swapped["labels"][1] = "right_eye".into();
+        let e = parse(&swapped).unwrap_err().to_string();
+        assert!(e.contains("COCO"), "{e}");
+        let mut people = shipped("movenet_multipose");
+        people["pose"]["max_people"] = 0.into();
+        assert!(parse(&people).is_err());
+        let mut kp = shipped("movenet_multipose");
+        kp["pose"]["min_keypoint_score"] = 1.5.into();
+        assert!(parse(&kp).is_err());
     }
 
     #[test]

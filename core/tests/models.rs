@@ -34,5 +34,8 @@ fn every_shipped_model_matches_its_manifest_sha256_and_is_in_the_notice() {
         );
         count += 1;
     }
-    assert_eq!(count, 3, "detector, COCO detector and embedder manifests");
+    assert_eq!(
+        count, 4,
+        "detector, COCO detector, embedder and pose manifests"
+    );
 }
