@@ -129,8 +129,9 @@ class LiveFlowTest {
         demo.updateSettings(good)
         v.retry()
         assertIs<Sheet.Products>(v.awaitSheet())
-        // Dismissed: live again.
-        v.resume()
+        // The sheet swiped away (the product sheet's dismiss, as for photos): live again.
+        (v as SheetDriver).dismissSheet()
+        assertSame(LiveState.Starting, v.state.value)
         for (i in 12 until 21) assertTrue(LiveDriver.feed(v, LiveFixtures.frame(i, Layout.NV21)))
         val again = assertIs<LiveState.Running>(v.state.value)
         assertNull(again.notice)

@@ -1,5 +1,5 @@
 // Thin Android glue: the engine loaded from assets, settings in SharedPreferences, and the shared
-// DemoController (logic/, host-tested) run in viewModelScope. No app logic here.
+// DemoController and LiveViewfinder (logic/, host-tested) run in viewModelScope. No app logic here.
 package com.shoplook.demo
 
 import android.app.Application
@@ -8,8 +8,11 @@ import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
 import com.shoplook.ModelBytes
 import com.shoplook.ShopLook
+import com.shoplook.Tracker
+import com.shoplook.TrackerOptions
 import com.shoplook.demo.logic.DemoController
 import com.shoplook.demo.logic.DemoSettings
+import com.shoplook.demo.logic.LiveViewfinder
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -30,6 +33,9 @@ class DemoViewModel(app: Application) : AndroidViewModel(app) {
     }
 
     val controller = DemoController(viewModelScope, { engine.await() }, loadSettings())
+
+    /** The live viewfinder: its own tracker over the same engine; searches and events through [controller]. */
+    val live = LiveViewfinder(viewModelScope, { Tracker(engine.await(), TrackerOptions()) }, controller)
 
     private val _settings = MutableStateFlow(controller.settings)
     val settings: StateFlow<DemoSettings> = _settings.asStateFlow()

@@ -35,7 +35,7 @@ class DemoController(
     settings: DemoSettings = DemoSettings(),
     private val clientFor: (DemoSettings) -> CatalogueClient = { CatalogueClient(it.catalogueUrl, it.apiKey, HttpUrlConnectionTransport()) },
     private val analyzeOptions: AnalyzeOptions = AnalyzeOptions(maxItems = 20u),
-) : ProductLookup {
+) : ProductLookup, SheetDriver {
     private val _state = MutableStateFlow<Screen>(Screen.Capture)
     val state: StateFlow<Screen> = _state.asStateFlow()
 
@@ -71,12 +71,12 @@ class DemoController(
     }
 
     /** Back to the camera (the "new photo" button; also cancels an analysis in flight). */
-    fun newPhoto() {
+    override fun newPhoto() {
         begin(Screen.Capture)
     }
 
     /** Cancel what is running: an analysis goes back to the camera, a search closes its sheet. */
-    fun cancel() {
+    override fun cancel() {
         when (val s = _state.value) {
             is Screen.Analyzing -> begin(Screen.Capture)
             is Screen.Photo -> if (s.sheet is Sheet.Loading) begin(s.copy(sheet = null))
@@ -130,19 +130,19 @@ class DemoController(
         }
     }
 
-    fun dismissSheet() {
+    override fun dismissSheet() {
         val s = _state.value as? Screen.Photo ?: return
         begin(s.copy(sheet = null))
     }
 
     /** The user tapped a product card (a click on a sponsored one is what its campaign pays for). */
-    fun openProduct(hit: SearchHit) {
+    override fun openProduct(hit: SearchHit) {
         val (queryId, position) = shownIn(hit)
         report(EventType.CLICK, hit, queryId, position)
     }
 
     /** The "Buy" button: reports the purchase and returns the URL the UI opens (browser / shop app). */
-    fun buy(hit: SearchHit): String {
+    override fun buy(hit: SearchHit): String {
         val (queryId, position) = shownIn(hit)
         report(EventType.PURCHASE, hit, queryId, position)
         return hit.url
@@ -161,7 +161,7 @@ class DemoController(
     val sessionId: String? get() = synchronized(lock) { client }?.sessionId()
 
     /** The retry button of whatever message is showing. */
-    fun retry() {
+    override fun retry() {
         when (val s = _state.value) {
             is Screen.Failed ->
                 if (s.photo != null && !s.message.needsNewPhoto) analyze(s.photo) else begin(Screen.Capture)

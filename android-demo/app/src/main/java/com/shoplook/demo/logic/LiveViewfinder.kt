@@ -35,6 +35,19 @@ interface ProductLookup {
     fun reportEvent(type: EventType, hit: SearchHit, queryId: String?, position: Int?)
 }
 
+/**
+ * What the product sheet's buttons do, whoever shows it: the photo screen ([DemoController]) or
+ * the live viewfinder (where closing, cancelling and "new photo" all go back to the live camera).
+ */
+interface SheetDriver {
+    fun dismissSheet()
+    fun cancel()
+    fun retry()
+    fun newPhoto()
+    fun openProduct(hit: SearchHit)
+    fun buy(hit: SearchHit): String
+}
+
 sealed class LiveState {
     /** No frame processed yet (camera starting, models loading). */
     data object Starting : LiveState()
@@ -80,7 +93,7 @@ class LiveViewfinder(
     private val tracker: suspend () -> Tracker,
     private val lookup: ProductLookup,
     private val worker: CoroutineDispatcher = Dispatchers.Default,
-) {
+) : SheetDriver {
     private val _state = MutableStateFlow<LiveState>(LiveState.Starting)
     val state: StateFlow<LiveState> = _state.asStateFlow()
 
@@ -204,7 +217,7 @@ class LiveViewfinder(
     }
 
     /** The retry button of the frozen sheet's message. */
-    fun retry() {
+    override fun retry() {
         val (hit, gen) = synchronized(lock) {
             val s = _state.value as? LiveState.Frozen ?: return
             if (s.sheet !is Sheet.Failed) return
@@ -232,11 +245,18 @@ class LiveViewfinder(
         }
     }
 
+    /** The sheet closed, its search cancelled, or "new photo": back to the live camera. */
+    override fun dismissSheet() = resume()
+    override fun cancel() = resume()
+    override fun newPhoto() = resume()
+
     /** A product card tapped in the frozen sheet. */
-    fun openProduct(hit: SearchHit) = shownIn(hit)?.let { (q, pos) -> lookup.reportEvent(EventType.CLICK, hit, q, pos) }
+    override fun openProduct(hit: SearchHit) {
+        shownIn(hit)?.let { (q, pos) -> lookup.reportEvent(EventType.CLICK, hit, q, pos) }
+    }
 
     /** The Buy button: reports the purchase, returns the URL to open. */
-    fun buy(hit: SearchHit): String {
+    override fun buy(hit: SearchHit): String {
         shownIn(hit)?.let { (q, pos) -> lookup.reportEvent(EventType.PURCHASE, hit, q, pos) }
         return hit.url
     }

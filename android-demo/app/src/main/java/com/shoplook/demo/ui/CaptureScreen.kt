@@ -46,7 +46,7 @@ import java.io.File
 import java.util.concurrent.Executors
 
 @Composable
-fun CaptureScreen(onPhoto: (ByteArray) -> Unit, onPick: (Uri) -> Unit, onSettings: () -> Unit) {
+fun CaptureScreen(onPhoto: (ByteArray) -> Unit, onPick: (Uri) -> Unit, onSettings: () -> Unit, onLive: () -> Unit = {}) {
     val context = LocalContext.current
     val lifecycleOwner = LocalLifecycleOwner.current
     var granted by remember {
@@ -105,6 +105,10 @@ fun CaptureScreen(onPhoto: (ByteArray) -> Unit, onPick: (Uri) -> Unit, onSetting
                 modifier = Modifier.size(72.dp),
             ) {}
             OutlinedButton(onClick = onSettings) { Text("Settings", color = Color.White) }
+        }
+        // The live viewfinder: boxes follow objects before any shutter press.
+        OutlinedButton(onClick = onLive, modifier = Modifier.align(Alignment.TopEnd).padding(24.dp)) {
+            Text("Live", color = Color.White)
         }
     }
 }

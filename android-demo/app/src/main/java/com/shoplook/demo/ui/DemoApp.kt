@@ -37,17 +37,22 @@ fun DemoApp(model: DemoViewModel, openUrl: (String) -> Unit) {
     val state by controller.state.collectAsStateWithLifecycle()
     val settings by model.settings.collectAsStateWithLifecycle()
     var showSettings by rememberSaveable { mutableStateOf(model.needsSettings) }
+    var liveMode by rememberSaveable { mutableStateOf(false) }
 
-    BackHandler(enabled = state !is Screen.Capture) {
-        if (state is Screen.Analyzing) controller.cancel() else controller.newPhoto()
+    BackHandler(enabled = state !is Screen.Capture || liveMode) {
+        if (liveMode) liveMode = false
+        else if (state is Screen.Analyzing) controller.cancel() else controller.newPhoto()
     }
 
     Box(Modifier.fillMaxSize().background(Color.Black)) {
-        when (val s = state) {
+        if (liveMode && state is Screen.Capture) {
+            LiveScreen(model.live, onClose = { liveMode = false }, onSettings = { showSettings = true }, openUrl = openUrl)
+        } else when (val s = state) {
             Screen.Capture -> CaptureScreen(
                 onPhoto = controller::analyze,
                 onPick = model::analyzeUri,
                 onSettings = { showSettings = true },
+                onLive = { liveMode = true },
             )
             is Screen.Analyzing -> AnalyzingScreen(s.photo, onCancel = controller::cancel)
             is Screen.Failed -> MessageView(

@@ -1,4 +1,4 @@
-// The bottom sheet of products for the tapped box: loading, products (image, title, brand, price,
+// The bottom sheet of products for the tapped box (of a photo, or of the frozen live viewfinder): loading, products (image, title, brand, price,
 // why it is there, a "Sponsored" label on paid placements, Buy), or a message (no products, offline, unauthorised, error) with a retry.
 package com.shoplook.demo.ui
 
@@ -27,14 +27,14 @@ import androidx.compose.ui.layout.ContentScale
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
 import coil.compose.AsyncImage
-import com.shoplook.demo.logic.DemoController
+import com.shoplook.demo.logic.SheetDriver
 import com.shoplook.demo.logic.Format
 import com.shoplook.demo.logic.ProductRow
 import com.shoplook.demo.logic.Sheet
 
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-fun ProductSheet(sheet: Sheet, controller: DemoController, onSettings: () -> Unit, openUrl: (String) -> Unit) {
+fun ProductSheet(sheet: Sheet, controller: SheetDriver, onSettings: () -> Unit, openUrl: (String) -> Unit) {
     ModalBottomSheet(onDismissRequest = controller::dismissSheet) {
         Text(sheet.target.label, style = MaterialTheme.typography.titleMedium, modifier = Modifier.padding(horizontal = 16.dp))
         when (sheet) {
