@@ -6,6 +6,7 @@ import SwiftUI
 struct CaptureView: View {
     let onPhoto: (Data) -> Void
     let onSettings: () -> Void
+    var onLive: () -> Void = {}
     @StateObject private var camera = Camera()
     @State private var picked: PhotosPickerItem?
 
@@ -31,6 +32,9 @@ struct CaptureView: View {
                 Button("Settings", action: onSettings).buttonStyle(.bordered).tint(.white)
             }
             .padding(24)
+            // The live viewfinder: boxes follow objects before any shutter press.
+            Button("Live", action: onLive).buttonStyle(.bordered).tint(.white)
+                .frame(maxWidth: .infinity, maxHeight: .infinity, alignment: .topTrailing).padding(24)
         }
         .task { await camera.start() }
         .onDisappear { camera.stop() }

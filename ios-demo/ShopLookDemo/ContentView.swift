@@ -6,13 +6,16 @@ import SwiftUI
 struct ContentView: View {
     @EnvironmentObject var model: DemoModel
     @State private var showSettings = false
+    @State private var liveMode = false
 
     var body: some View {
         ZStack {
             Color.black.ignoresSafeArea()
             switch model.screen {
+            case .capture where liveMode:
+                LiveView(model: model.live, onClose: { liveMode = false }, onSettings: { showSettings = true })
             case .capture:
-                CaptureView(onPhoto: model.analyze, onSettings: { showSettings = true })
+                CaptureView(onPhoto: model.analyze, onSettings: { showSettings = true }, onLive: { liveMode = true })
             case .analyzing(let photo):
                 ZStack {
                     if let image = UIImage(data: photo) {
@@ -41,7 +44,7 @@ struct ContentView: View {
 /// A message with its retry button and, where it helps, Settings / another photo.
 struct MessageView: View {
     let message: UiMessage
-    let controller: DemoController
+    let controller: any SheetDriver
     let onSettings: () -> Void
 
     var body: some View {

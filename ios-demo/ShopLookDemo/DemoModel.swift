@@ -11,6 +11,8 @@ final class DemoModel: ObservableObject {
     @Published private(set) var screen: Screen = .capture
     @Published private(set) var settings: DemoSettings
     let controller: DemoController
+    /// The live viewfinder (its own tracker over the same engine; searches and events through `controller`).
+    let live: LiveModel
 
     private static let defaults = UserDefaults.standard
 
@@ -23,6 +25,7 @@ final class DemoModel: ObservableObject {
         let settings = DemoModel.loadSettings()
         self.settings = settings
         controller = DemoController(engine: { try await engine.value }, settings: settings)
+        live = LiveModel(engine: { try await engine.value }, lookup: controller)
         controller.onChange = { [weak self] _ in
             // Called on any thread; always publish the latest state, in order, on the main thread.
             DispatchQueue.main.async { if let self { self.screen = self.controller.state } }

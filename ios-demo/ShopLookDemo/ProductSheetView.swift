@@ -4,9 +4,10 @@ import ShopLook
 import ShopLookDemoCore
 import SwiftUI
 
+/// Shown for a photo's box (`controller`: the DemoController) or the frozen live viewfinder's.
 struct ProductSheetView: View {
     let sheet: Sheet
-    let controller: DemoController
+    let controller: any SheetDriver
     @EnvironmentObject private var model: DemoModel
     @State private var showSettings = false
     @Environment(\.openURL) private var openURL

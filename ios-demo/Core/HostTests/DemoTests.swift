@@ -56,6 +56,7 @@ func waitForSheet(_ c: DemoController, line: UInt = #line) async throws -> Sheet
 }
 
 func registerDemoTests() {
+    registerLiveTests()   // the live viewfinder (LiveTests.swift)
     let demoBus = bus
     let busAnalysis = try! shop.analyze(photo: demoBus)
 

@@ -92,7 +92,7 @@ public struct SentEvent: Equatable {
 /// Drives one screen. Every slow call is an `async` call of the bindings that runs on a Rust
 /// worker thread; the controller never blocks its caller. Thread-safe: its state is guarded by a
 /// lock, and `onChange` is called (on any thread) after every change.
-public final class DemoController: @unchecked Sendable {
+public final class DemoController: ProductLookup, SheetDriver, @unchecked Sendable {
     private let lock = NSLock()
     private let engine: () async throws -> ShopLook
     private let clientFor: (DemoSettings) throws -> CatalogueClient
@@ -269,6 +269,20 @@ public final class DemoController: @unchecked Sendable {
         for t in lock.sync({ eventTasks }) { await t.value }
     }
 
+    // ------------------------------------------------------------------ for the live viewfinder
+
+    /// A search with this screen's catalogue, settings and session (the live viewfinder's taps).
+    public func searchEmbedding(_ embedding: Embedding, category: String?) async throws -> SearchResponse {
+        let s = settings
+        return try await client().searchEmbeddingAsync(embedding: embedding, category: category,
+                                                       k: UInt32(s.resultsPerSearch), filters: s.filters)
+    }
+
+    /// Reports an event of a sheet shown elsewhere (the live viewfinder's); it joins `events`.
+    public func reportEvent(_ kind: EventType, _ hit: SearchHit, queryId: String?, position: Int?) {
+        report(kind, hit, queryId, position)
+    }
+
     // ------------------------------------------------------------------ internals
 
     private func search(_ p: PhotoState, _ target: Target) async throws -> SearchResponse {
@@ -284,6 +298,9 @@ public final class DemoController: @unchecked Sendable {
         case .drawn(let region):
             let e = try await engine().embedRegionAsync(photo: p.photo, region: region)
             return try await c.searchEmbeddingAsync(embedding: e, category: nil, k: k, filters: s.filters)
+        case .tracked(let item):
+            let e = try await engine().embedRegionAsync(photo: p.photo, region: item.bbox)
+            return try await c.searchEmbeddingAsync(embedding: e, category: item.category, k: k, filters: s.filters)
         }
     }
 

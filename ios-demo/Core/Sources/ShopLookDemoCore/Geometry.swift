@@ -83,21 +83,25 @@ public struct BoxMapper {
     }
 }
 
-/// What can be tapped: a detected item or a box the user drew.
+/// What can be tapped: a detected item, a box the user drew, or an object the live viewfinder follows.
 public enum Target: Equatable, CustomStringConvertible {
     case detected(Item)
     case drawn(Rect)
+    /// A box of the live viewfinder, in frame pixels (LiveViewfinder).
+    case tracked(TrackedItem)
 
     public var region: Rect {
         switch self {
         case .detected(let item): return item.bbox
         case .drawn(let r): return r
+        case .tracked(let t): return t.bbox
         }
     }
     public var label: String {
         switch self {
         case .detected(let item): return item.label
         case .drawn: return "Your box"
+        case .tracked(let t): return t.label
         }
     }
     /// Without the 1280-number embedding, which would fill logs and test failures.
@@ -105,6 +109,7 @@ public enum Target: Equatable, CustomStringConvertible {
         switch self {
         case .detected(let i): return "detected(#\(i.id) \(i.label) \(i.score) \(i.bbox))"
         case .drawn(let r): return "drawn(\(r))"
+        case .tracked(let t): return "tracked(#\(t.trackId) \(t.label) \(t.score) \(t.bbox))"
         }
     }
 }
@@ -128,6 +133,7 @@ public func layoutBoxes(_ targets: [Target], _ mapper: BoxMapper, minVisible: Fl
         switch t {
         case .detected(let item): caption = "\(item.label) \(Int(item.score * 100))%"
         case .drawn: caption = t.label
+        case .tracked(let item): caption = "\(item.label) \(Int(item.score * 100))%"
         }
         return ScreenBox(target: t, rect: visible, caption: caption)
     }

@@ -6,7 +6,7 @@ import ShopLook
 #endif
 
 public enum MessageKind: Equatable {
-    case offline, unauthorized, badPhoto, rateLimited, server, incompatible, settings, nothingFound, noProducts, appBug
+    case offline, unauthorized, badPhoto, rateLimited, server, incompatible, settings, nothingFound, noProducts, appBug, camera
 }
 
 /// A message with a title, a sentence and the label of its retry button. `opensSettings`: offer a
@@ -30,6 +30,22 @@ public enum Messages {
         kind: .noProducts, title: "No matching products",
         message: "The catalogue has nothing similar to this. Try another object, or draw a tighter box.",
         retryLabel: "Search again")
+
+    /// The live viewfinder could not use a camera frame (the tracker refused it, or the camera's
+    /// buffer could not be read). Shown over the preview, which keeps running: the next good frame
+    /// clears it.
+    public static func forCameraError(_ error: Error) -> UiMessage {
+        switch error as? ShopLookError {
+        case .CorruptImage?, .EmptyInput?, .InvalidRegion?:
+            return UiMessage(kind: .camera, title: "The camera picture can't be used",
+                             message: "A camera frame could not be read (\(error)). Boxes come back with the next good frame.",
+                             retryable: false)
+        default:
+            let m = forError(error)
+            return UiMessage(kind: .camera, title: m.title, message: m.message, retryLabel: m.retryLabel,
+                             opensSettings: m.opensSettings, needsNewPhoto: m.needsNewPhoto, retryable: false)
+        }
+    }
 
     public static func forError(_ error: Error) -> UiMessage {
         guard let e = error as? ShopLookError else {
