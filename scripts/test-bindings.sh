@@ -62,6 +62,11 @@ log "generated $(wc -l < "$KT_GEN") lines of Kotlin, $(wc -l < "$OUT/swift/ShopL
 
 # ---------------------------------------------------------------------------- toolchains, photos
 bash scripts/fetch-photos.sh || die "fetching test photos failed"
+# Real video frames for the demo apps' live-viewfinder tests (cached; they skip without them, except under CI).
+if [ -z "${SHOPLOOK_VIDEO_FRAMES:-}" ]; then
+  SHOPLOOK_VIDEO_FRAMES="$(bash scripts/fetch-video.sh | tail -n1)" || { log "fetching video frames failed"; SHOPLOOK_VIDEO_FRAMES=""; }
+fi
+export SHOPLOOK_VIDEO_FRAMES
 
 # ---------------------------------------------------------------------------- catalogue server
 SERVER_PID=""
@@ -110,6 +115,7 @@ run_kotlin() {
   local extra=""
   if [ "${#demo[@]}" -gt 0 ]; then
     extra="com.shoplook.demo.logic.DemoGeometryTest,com.shoplook.demo.logic.DemoFlowTest"
+    extra="$extra,com.shoplook.demo.logic.LiveViewfinderTest,com.shoplook.demo.logic.LiveFlowTest"
   fi
   java -Djava.awt.headless=true -Djna.library.path="$OUT/lib" -Dshoplook.extraTests="$extra" \
     -cp "$jar:$KOTLIN_RUN_CP" MainKt
@@ -144,6 +150,18 @@ run_swift() {
       -Xcc -fmodule-map-file=$rel/swift/ShopLookFFI.modulemap -I $rel/swift ios-demo/Core/Sources/ShopLookDemoCore/*.swift
     echo 'ios-demo: ShopLookDemoCore type-checks as its own module importing ShopLook'"
   fi
+  # The live viewfinder's tests read video frames as raw RGB24 (Foundation on Linux decodes no
+  # JPEG): the first 60 vtest.avi frames, decoded by fetch-video.sh's ffmpeg into $OUT/video.
+  local ffmpeg="${SHOPLOOK_TOOLS:-/var/cache/shoplook-tools}/video/ffmpeg" raw="$OUT/video/vtest-768x576-rgb24.raw"
+  if [ -n "${SHOPLOOK_VIDEO_FRAMES:-}" ] && [ -f "$SHOPLOOK_VIDEO_FRAMES/frame-0001.jpg" ] && [ -x "$ffmpeg" ]; then
+    mkdir -p "$OUT/video"
+    if [ ! -s "$raw" ] || [ "$SHOPLOOK_VIDEO_FRAMES/frame-0060.jpg" -nt "$raw" ]; then
+      "$ffmpeg" -hide_banner -loglevel error -y -i "$SHOPLOOK_VIDEO_FRAMES/frame-%04d.jpg" -frames:v 60 \
+        -f rawvideo -pix_fmt rgb24 "$raw" || { log "decoding the video frames to RGB failed"; rm -f "$raw"; }
+    fi
+    [ -s "$raw" ] && envs="$envs SHOPLOOK_VIDEO_RGB24=/work/${raw#"$ROOT"/}"
+  fi
+  [ -n "${CI:-}" ] && envs="$envs CI=$(printf '%q' "$CI")"
   log "swift: compiling generated bindings + extensions + tests (swiftc in the chroot) and running"
   bash scripts/swift-in-chroot.sh "$ROOT" "set -e
     $modcheck
