@@ -350,6 +350,17 @@ def main():
             tv = tract.get(key)
             ratio = f"{tv / ort1[key]:.2f}x" if tv is not None and ort1[key] > 0 else "-"
             rows.append([name, tv, None, ort1[key], None, ortd[key], ratio])
+        # What a person feels: boxes on screen (decode + detect), and a tap's vector (one crop:
+        # the embed stage over the number of crops).
+        def felt(r, stages):
+            return {
+                "time to boxes": stages["decode"]["median_ms"] + stages["detect"]["median_ms"],
+                "tap to vector (1 crop)": stages["embed"]["median_ms"] / max(r.get("items") or 1, 1),
+            }
+        tf, o1f, odf = felt(tract, ts), felt(ort1, ort1["stages"]), felt(ortd, ortd["stages"])
+        for name in tf:
+            ratio = f"{tf[name] / o1f[name]:.2f}x" if o1f[name] > 0 else "-"
+            rows.append([name, tf[name], None, o1f[name], None, odf[name], ratio])
         rows.append(["items", str(tract.get("items", "-")), None, str(ort1["items"]), None, str(ortd["items"]), "-"])
         print_table(
             ["stage", "tract median", "tract p90", "ort-1thread median", "ort-1thread p90",

@@ -6,6 +6,7 @@
 mod annotate;
 mod bench;
 mod catalogue;
+mod models;
 mod track;
 
 use std::path::{Path, PathBuf};
@@ -80,6 +81,11 @@ enum Command {
     Lookup(catalogue::LookupArgs),
     /// Measure the live-camera tracker on a folder of video frames (docs/tracking.md).
     Track(track::TrackArgs),
+    /// Model files: export them as the NNEF archives the phone builds load.
+    Models {
+        #[command(subcommand)]
+        command: models::ModelsCommand,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -203,6 +209,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Catalogue { command } => catalogue::run(command),
         Command::Lookup(args) => catalogue::run_lookup(args),
         Command::Track(args) => track::run(args),
+        Command::Models { command } => models::run(command),
     }
 }
 

@@ -70,7 +70,9 @@ impl Embedder {
             .embedding
             .clone()
             .expect("validated: embedders have an embedding spec");
-        let single = load_plan(&manifest, onnx, &[&spec.output], 1)?;
+        let outputs = manifest.outputs(); // [spec.output]
+        let names: Vec<&str> = outputs.iter().map(String::as_str).collect();
+        let single = load_plan(&manifest, onnx, &names, 1)?;
         let dim: usize = single.output_shapes[0].iter().product();
         if dim != spec.dim {
             return Err(Error::model_invalid(

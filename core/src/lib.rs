@@ -14,7 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod geometry;
 pub mod manifest;
-mod model;
+pub mod model;
 pub mod photo;
 pub mod platform;
 pub mod pose;
@@ -28,5 +28,7 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use geometry::Rect;
+#[cfg(feature = "onnx")]
+pub use model::export_nnef;
 pub use photo::{DecodeLimits, Photo};
 pub use track::{Frame, Rotation, Schedule, TrackedItem, Tracker, TrackerConfig};

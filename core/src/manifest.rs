@@ -171,6 +171,30 @@ pub struct EmbeddingSpec {
 }
 
 impl ModelManifest {
+    /// The outputs the engine keeps when it plans this model, in the order its decoder (or the
+    /// embedder) reads them; the rest of the graph is pruned.
+    pub fn outputs(&self) -> Vec<String> {
+        match (&self.decoder, &self.embedding, &self.pose) {
+            (
+                Some(DecoderSpec::Ssd {
+                    boxes_output,
+                    scores_output,
+                    ..
+                }),
+                _,
+                _,
+            ) => {
+                vec![boxes_output.clone(), scores_output.clone()]
+            }
+            (Some(DecoderSpec::Gfl { outputs, .. }), _, _) => {
+                outputs.iter().flatten().cloned().collect()
+            }
+            (None, Some(embedding), _) => vec![embedding.output.clone()],
+            (None, None, Some(PoseSpec::MovenetMultipose { output, .. })) => vec![output.clone()],
+            (None, None, None) => Vec::new(),
+        }
+    }
+
     /// Parses and checks a manifest.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         let m: ModelManifest = serde_json::from_slice(bytes)

@@ -36,11 +36,9 @@ impl GflDetector {
                 "one (scores, boxes) output pair per non-zero stride",
             ));
         }
-        let names: Vec<&str> = outputs
-            .iter()
-            .flat_map(|[s, b]| [s.as_str(), b.as_str()])
-            .collect();
-        let head = Head::load(manifest, onnx, &names, nms_iou)?;
+        let planned = manifest.outputs(); // (scores, boxes) of each stride, in stride order
+        let names: Vec<&str> = planned.iter().map(String::as_str).collect();
+        let head = Head::load(manifest.clone(), onnx, &names, nms_iou)?;
         let bins = reg_max as usize + 1;
         let (w, h) = (head.input().width, head.input().height);
         for (i, &stride) in strides.iter().enumerate() {

@@ -20,16 +20,17 @@ impl SsdDetector {
     /// output shapes against the manifest.
     pub fn load(manifest: ModelManifest, onnx: &[u8]) -> Result<Self> {
         let Some(DecoderSpec::Ssd {
-            boxes_output,
-            scores_output,
             anchors,
             box_scales,
             nms_iou,
+            ..
         }) = manifest.decoder.clone()
         else {
             return Err(wrong_decoder(&manifest, "ssd"));
         };
-        let head = Head::load(manifest, onnx, &[&boxes_output, &scores_output], nms_iou)?;
+        let outputs = manifest.outputs(); // [boxes_output, scores_output]
+        let names: Vec<&str> = outputs.iter().map(String::as_str).collect();
+        let head = Head::load(manifest.clone(), onnx, &names, nms_iou)?;
         let generated = generate_anchors(&anchors, head.input().width, head.input().height);
         let n = generated.len();
         if n != anchors.count {

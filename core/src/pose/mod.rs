@@ -74,15 +74,17 @@ impl PoseModel {
             ));
         }
         let Some(PoseSpec::MovenetMultipose {
-            output,
             max_people,
             letterbox,
             min_keypoint_score,
+            ..
         }) = manifest.pose.clone()
         else {
             return Err(Error::model_invalid(&manifest.id, "no `pose` section"));
         };
-        let plan = load_plan(&manifest, onnx, &[output.as_str()], 1)?;
+        let outputs = manifest.outputs(); // [output]
+        let names: Vec<&str> = outputs.iter().map(String::as_str).collect();
+        let plan = load_plan(&manifest, onnx, &names, 1)?;
         let want = [1, max_people, MOVENET_STRIDE];
         if plan.output_shapes[0] != want {
             return Err(Error::model_invalid(
