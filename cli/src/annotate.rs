@@ -41,7 +41,10 @@ pub fn write(photo: &Photo, items: &[Item], out: &Path) -> Result<(), String> {
             thickness as i64,
             c,
         );
-        let label = format!("{} {:.2}", item.label, item.score);
+        let label = match item.person_id {
+            Some(p) => format!("P{p} {} {:.2}", item.label, item.score),
+            None => format!("{} {:.2}", item.label, item.score),
+        };
         draw_label(
             &mut img,
             b.x as i64,

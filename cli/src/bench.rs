@@ -39,9 +39,10 @@ pub fn run(
     for _ in 0..warmup {
         engine.analyze(bytes, &options).map_err(|e| e.to_string())?;
     }
-    let mut stages: [(&str, Vec<f64>); 4] = [
+    let mut stages: [(&str, Vec<f64>); 5] = [
         ("decode", vec![]),
         ("detect", vec![]),
+        ("pose", vec![]),
         ("embed", vec![]),
         ("total", vec![]),
     ];
@@ -50,7 +51,7 @@ pub fn run(
             .analyze(bytes, &options)
             .map_err(|e| e.to_string())?
             .timings;
-        for (stage, v) in [t.decode_ms, t.detect_ms, t.embed_ms, t.total_ms]
+        for (stage, v) in [t.decode_ms, t.detect_ms, t.pose_ms, t.embed_ms, t.total_ms]
             .into_iter()
             .enumerate()
         {

@@ -99,6 +99,11 @@ struct ModelArgs {
     /// Threads that embed the crops of one photo (default: up to 4).
     #[arg(long, value_name = "N", global = true)]
     threads: Option<usize>,
+    /// Find each person's top, bottoms, shoes, headwear and eyewear with the pose model
+    /// (`--pose` alone: movenet_multipose; or a pose manifest name). Off by default.
+    #[arg(long, value_name = "MANIFEST", num_args = 0..=1,
+          default_missing_value = shoplook_core::engine::POSE_MODEL, global = true)]
+    pose: Option<String>,
 }
 
 impl ModelArgs {
@@ -114,6 +119,7 @@ impl ModelArgs {
         if let Some(t) = self.threads {
             config.threads = t.max(1);
         }
+        config.pose = self.pose.clone();
         Engine::from_dir_with(&dir, &config).map_err(|e| e.to_string())
     }
 }
@@ -223,25 +229,26 @@ fn print_table(photo: &Path, a: &Analysis) {
     );
     if !a.items.is_empty() {
         println!(
-            "{:>3}  {:<18} {:<12} {:>5}  {:>24}",
-            "#", "label", "category", "score", "box (x, y, w, h)"
+            "{:>3}  {:<18} {:<12} {:>5}  {:>24}  {:>6}",
+            "#", "label", "category", "score", "box (x, y, w, h)", "person"
         );
     }
     for item in &a.items {
         let b = item.bbox;
         println!(
-            "{:>3}  {:<18} {:<12} {:>5.2}  {:>24}",
+            "{:>3}  {:<18} {:<12} {:>5.2}  {:>24}  {:>6}",
             item.id,
             item.label,
             item.category,
             item.score,
-            format!("{:.0}, {:.0}, {:.0}, {:.0}", b.x, b.y, b.width, b.height)
+            format!("{:.0}, {:.0}, {:.0}, {:.0}", b.x, b.y, b.width, b.height),
+            item.person_id.map(|p| format!("P{p}")).unwrap_or_default()
         );
     }
     let t = a.timings;
     println!(
-        "time: decode {:.1} ms, detect {:.1} ms, embed {:.1} ms, total {:.1} ms",
-        t.decode_ms, t.detect_ms, t.embed_ms, t.total_ms
+        "time: decode {:.1} ms, detect {:.1} ms, pose {:.1} ms, embed {:.1} ms, total {:.1} ms",
+        t.decode_ms, t.detect_ms, t.pose_ms, t.embed_ms, t.total_ms
     );
 }
 

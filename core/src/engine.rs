@@ -12,6 +12,8 @@ use crate::geometry::Rect;
 use crate::manifest::ModelManifest;
 use crate::photo::{self, DecodeLimits, Photo};
 use crate::platform::{Instant, elapsed_ms as ms};
+use crate::pose::PoseModel;
+use crate::pose::look::{self, LookRules};
 
 /// A model as bytes: its manifest JSON and its model file (apps load these from assets).
 #[derive(Debug, Clone)]
@@ -63,6 +65,9 @@ pub struct EngineConfig {
     pub decode_limits: DecodeLimits,
     /// Threads used to embed the crops of one photo (see [`default_threads`]).
     pub threads: usize,
+    /// Pose model manifest name (e.g. [`POSE_MODEL`]): each person's top, bottoms, shoes,
+    /// headwear and eyewear become items of their own, grouped by `person_id`. `None`: off.
+    pub pose: Option<String>,
 }
 
 /// Up to 4 threads: phones have 2-4 fast cores, and more threads than crops buys nothing.
@@ -74,6 +79,9 @@ pub fn default_threads() -> usize {
 pub const DEFAULT_DETECTOR: &str = "ssd_mbv2_oidv4";
 /// The optional COCO detector (bags, ties, umbrellas, sofas...), merged when enabled.
 pub const COCO_DETECTOR: &str = "nanodet";
+/// The pose model that finds the pieces of each person's look (off by default: see
+/// docs/garments.md for its cost).
+pub const POSE_MODEL: &str = "movenet_multipose";
 /// The embedder shipped by default.
 pub const DEFAULT_EMBEDDER: &str = "efficientnet_lite0_feat";
 
@@ -84,6 +92,7 @@ impl Default for EngineConfig {
             embedder: DEFAULT_EMBEDDER.into(),
             decode_limits: DecodeLimits::default(),
             threads: default_threads(),
+            pose: None,
         }
     }
 }
@@ -93,7 +102,8 @@ impl Default for EngineConfig {
 pub struct AnalyzeOptions {
     /// Minimum detection score; `None` uses each detector's own default.
     pub min_score: Option<f32>,
-    /// At most this many items, best first.
+    /// At most this many objects per detector, best first (people included); with a pose
+    /// model, each person's garments (up to 5) come in addition, so a look stays whole.
     pub max_items: usize,
     /// Compute an embedding for every item (needed to search the catalogue).
     pub embed: bool,
@@ -124,8 +134,12 @@ pub struct Item {
     /// Unit-length embedding under [`Analysis::embedder`]'s contract.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding: Option<Vec<f32>>,
-    /// Id of the detector model that found it.
+    /// Id of the model that found it (a detector, or the pose model for garments).
     pub detector: String,
+    /// The person this item belongs to (with a pose model): their `outfit` item and each piece
+    /// of their look (`tops`, `bottoms`, `shoes`, `headwear`, `eyewear`) share it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<u32>,
 }
 
 /// Wall-clock time of each stage, in milliseconds.
@@ -133,6 +147,9 @@ pub struct Item {
 pub struct Timings {
     pub decode_ms: f64,
     pub detect_ms: f64,
+    /// The pose model and the garment regions (0 without a pose model).
+    #[serde(default)]
+    pub pose_ms: f64,
     pub embed_ms: f64,
     pub total_ms: f64,
 }
@@ -167,6 +184,7 @@ impl Analysis {
             "timings_ms": {
                 "decode": self.timings.decode_ms,
                 "detect": self.timings.detect_ms,
+                "pose": self.timings.pose_ms,
                 "embed": self.timings.embed_ms,
                 "total": self.timings.total_ms,
             },
@@ -179,6 +197,7 @@ impl Analysis {
 pub struct Engine {
     detectors: Vec<Box<dyn Detector>>,
     embedder: Embedder,
+    pose: Option<PoseModel>,
     limits: DecodeLimits,
     threads: usize,
 }
@@ -202,10 +221,26 @@ impl Engine {
             .map(|name| ModelFiles::from_dir(dir, name))
             .collect::<Result<Vec<_>>>()?;
         let embedder = ModelFiles::from_dir(dir, &config.embedder)?;
-        Ok(
-            Self::from_files(&detectors, &embedder, config.decode_limits)?
-                .with_threads(config.threads),
-        )
+        let engine = Self::from_files(&detectors, &embedder, config.decode_limits)?
+            .with_threads(config.threads);
+        match &config.pose {
+            Some(name) => engine.with_pose(&ModelFiles::from_dir(dir, name)?),
+            None => Ok(engine),
+        }
+    }
+
+    /// Adds a pose model: each person's garments become items (see [`EngineConfig::pose`]).
+    pub fn with_pose(mut self, pose: &ModelFiles) -> Result<Self> {
+        self.pose = Some(PoseModel::load(
+            ModelManifest::from_json(&pose.manifest_json)?,
+            &pose.onnx,
+        )?);
+        Ok(self)
+    }
+
+    /// Whether a pose model is loaded (garments are found).
+    pub fn has_pose(&self) -> bool {
+        self.pose.is_some()
     }
 
     /// Loads models handed over as bytes.
@@ -239,6 +274,7 @@ impl Engine {
         Ok(Engine {
             detectors,
             embedder,
+            pose: None,
             limits,
             threads: default_threads(),
         })
@@ -255,12 +291,15 @@ impl Engine {
         self.embedder.contract()
     }
 
+    /// The detectors, then the pose model when there is one.
     pub fn detector_infos(&self) -> Vec<DetectorInfo> {
         self.detectors
             .iter()
-            .map(|d| DetectorInfo {
-                id: d.manifest().id.clone(),
-                version: d.manifest().version.clone(),
+            .map(|d| d.manifest())
+            .chain(self.pose.as_ref().map(|p| p.manifest()))
+            .map(|m| DetectorInfo {
+                id: m.id.clone(),
+                version: m.version.clone(),
             })
             .collect()
     }
@@ -307,9 +346,50 @@ impl Engine {
         };
         let detect_ms = ms(start);
 
+        let pose_start = Instant::now();
+        let found: Vec<(Detection, Option<u32>)> = match &self.pose {
+            Some(pose) => {
+                let (w, h) = photo.image.dimensions();
+                let min_score = pose.default_min_score();
+                let mut poses = pose.estimate(&photo.image, min_score)?;
+                let mut rules = LookRules::default();
+                rules.garments.min_keypoint_score = pose.min_keypoint_score();
+                // People the detector found but the whole-photo pass did not (too small for
+                // the model's input): a second look, cropped, for the largest few.
+                let todo = look::unposed_people(&found, &poses, &rules);
+                for person in todo.into_iter().take(rules.refine_max) {
+                    let again =
+                        pose.estimate_in(&photo.image, look::refine_region(&person), min_score)?;
+                    if let Some(p) = look::best_fit(again, &person, &poses, &rules) {
+                        poses.push(p);
+                    }
+                }
+                let mut items = look::assemble(
+                    found,
+                    &poses,
+                    &pose.manifest().id,
+                    w as f32,
+                    h as f32,
+                    &rules,
+                );
+                // Best first, as without a pose model (`person_id` holds the grouping).
+                items.sort_by(|a, b| b.detection.score.total_cmp(&a.detection.score));
+                items
+                    .into_iter()
+                    .map(|i| (i.detection, i.person_id))
+                    .collect()
+            }
+            None => found.into_iter().map(|d| (d, None)).collect(),
+        };
+        let pose_ms = if self.pose.is_some() {
+            ms(pose_start)
+        } else {
+            0.0
+        };
+
         let embed_start = Instant::now();
         let mut embeddings = if options.embed {
-            let boxes: Vec<Rect> = found.iter().map(|d| d.rect).collect();
+            let boxes: Vec<Rect> = found.iter().map(|(d, _)| d.rect).collect();
             self.embedder
                 .embed_boxes(&photo.image, &boxes, self.threads)?
                 .into_iter()
@@ -325,7 +405,7 @@ impl Engine {
             .into_iter()
             .zip(embeddings.drain(..))
             .enumerate()
-            .map(|(i, (d, embedding))| Item {
+            .map(|(i, ((d, person_id), embedding))| Item {
                 id: i as u32,
                 label: d.label,
                 category: d.category,
@@ -333,6 +413,7 @@ impl Engine {
                 bbox: d.rect.scaled(sx, sy),
                 embedding,
                 detector: d.model_id,
+                person_id,
             })
             .collect();
         Ok(Analysis {
@@ -342,6 +423,7 @@ impl Engine {
             timings: Timings {
                 decode_ms: 0.0,
                 detect_ms,
+                pose_ms,
                 embed_ms,
                 total_ms: ms(start),
             },

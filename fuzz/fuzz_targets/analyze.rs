@@ -26,6 +26,7 @@ fn engine() -> &'static Engine {
                 ..DecodeLimits::default()
             },
             threads: 1,
+            pose: None,
         };
         Engine::from_dir_with(&dir, &config).expect("the shipped models load")
     })

@@ -205,6 +205,7 @@ impl From<Item> for core::Item {
             bbox: i.bbox.into(),
             embedding: i.embedding,
             detector: i.detector,
+            person_id: i.person_id,
         }
     }
 }

@@ -83,6 +83,9 @@ pub struct ModelConfig {
     /// Embedder manifest name (without `.json`), e.g. `efficientnet_lite0_feat`.
     pub embedder: String,
     pub decode_limits: DecodeLimits,
+    /// Pose model manifest name, e.g. `movenet_multipose`: each person's top, bottoms, shoes,
+    /// headwear and eyewear become items grouped by `Item.personId`. Null/nil: off (default).
+    pub pose: Option<String>,
 }
 
 impl From<core::EngineConfig> for ModelConfig {
@@ -91,6 +94,7 @@ impl From<core::EngineConfig> for ModelConfig {
             detectors: c.detectors,
             embedder: c.embedder,
             decode_limits: c.decode_limits.into(),
+            pose: c.pose,
         }
     }
 }
@@ -102,6 +106,7 @@ impl From<ModelConfig> for core::EngineConfig {
             detectors: c.detectors,
             embedder: c.embedder,
             decode_limits: c.decode_limits.into(),
+            pose: c.pose,
             // Fields the bindings do not expose keep core's defaults.
             ..Default::default()
         }
@@ -199,8 +204,12 @@ pub struct Item {
     pub bbox: Rect,
     /// Unit-length embedding under `Analysis.embedder`, when `AnalyzeOptions.embed` was set.
     pub embedding: Option<Vec<f32>>,
-    /// Id of the detector model that found it.
+    /// Id of the model that found it (a detector, or the pose model for garments).
     pub detector: String,
+    /// The person this item belongs to (with a pose model): their `outfit` item and each piece
+    /// of their look (`tops`, `bottoms`, `shoes`, `headwear`, `eyewear`) share it, so an app
+    /// can offer "shop this look" as a set.
+    pub person_id: Option<u32>,
 }
 
 impl From<core::Item> for Item {
@@ -213,6 +222,7 @@ impl From<core::Item> for Item {
             bbox: i.bbox.into(),
             embedding: i.embedding,
             detector: i.detector,
+            person_id: i.person_id,
         }
     }
 }
@@ -222,6 +232,8 @@ impl From<core::Item> for Item {
 pub struct Timings {
     pub decode_ms: f64,
     pub detect_ms: f64,
+    /// The pose model and garment regions (0 without a pose model).
+    pub pose_ms: f64,
     pub embed_ms: f64,
     pub total_ms: f64,
 }
@@ -231,6 +243,7 @@ impl From<core::Timings> for Timings {
         Timings {
             decode_ms: t.decode_ms,
             detect_ms: t.detect_ms,
+            pose_ms: t.pose_ms,
             embed_ms: t.embed_ms,
             total_ms: t.total_ms,
         }

@@ -33,6 +33,10 @@ pub struct LookupArgs {
     /// Search every category, not only the item's.
     #[arg(long)]
     pub any_category: bool,
+    /// Also look up each person's top, bottoms, shoes, headwear and eyewear (the pose model;
+    /// they come in addition to `--max-items`).
+    #[arg(long)]
+    pub pose: bool,
     #[arg(long)]
     pub max_price: Option<f64>,
     #[arg(long)]
@@ -68,6 +72,9 @@ pub struct LookedUp {
     pub category: String,
     pub score: f32,
     pub bbox: Rect,
+    /// The person the item belongs to (`--pose`): their outfit and garments share it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<u32>,
     /// The category the results were restricted to (None: all categories).
     pub searched_category: Option<String>,
     pub query_id: String,
@@ -77,7 +84,11 @@ pub struct LookedUp {
 pub fn run_lookup(args: LookupArgs) -> Result<(), String> {
     let bytes = std::fs::read(&args.photo)
         .map_err(|e| format!("cannot read {}: {e}", args.photo.display()))?;
-    let engine = args.engine.load()?;
+    let engine = if args.pose {
+        args.engine.load_with_pose()?
+    } else {
+        args.engine.load()?
+    };
     let client = CatalogueClient::new(&args.server, &args.api_key).map_err(|e| e.to_string())?;
     let filters = SearchFilters {
         max_price: args.max_price,
@@ -87,13 +98,21 @@ pub fn run_lookup(args: LookupArgs) -> Result<(), String> {
     };
     let photo = engine.decode(&bytes).map_err(|e| e.to_string())?;
     let (w, h) = (photo.original_width as f32, photo.original_height as f32);
-    // (label, category, score, box, embedding)
-    let mut queries: Vec<(String, String, f32, Rect, shoplook_core::Embedding)> = Vec::new();
+    // (label, category, score, box, embedding, person)
+    type Query = (
+        String,
+        String,
+        f32,
+        Rect,
+        shoplook_core::Embedding,
+        Option<u32>,
+    );
+    let mut queries: Vec<Query> = Vec::new();
     if let Some(r) = args.region {
         let e = engine
             .embed_region_of(&photo, r)
             .map_err(|e| e.to_string())?;
-        queries.push(("region".into(), String::new(), 1.0, r, e));
+        queries.push(("region".into(), String::new(), 1.0, r, e, None));
     } else {
         let analysis = engine
             .analyze_photo(
@@ -115,6 +134,7 @@ pub fn run_lookup(args: LookupArgs) -> Result<(), String> {
                         vector: v,
                         model: analysis.embedder.clone(),
                     },
+                    it.person_id,
                 ));
             }
         }
@@ -127,11 +147,12 @@ pub fn run_lookup(args: LookupArgs) -> Result<(), String> {
                 1.0,
                 Rect::new(0.0, 0.0, w, h),
                 e,
+                None,
             ));
         }
     }
     let mut found = Vec::new();
-    for (label, category, score, bbox, emb) in queries {
+    for (label, category, score, bbox, emb, person_id) in queries {
         let mut searched = (!args.any_category && !category.is_empty()).then(|| category.clone());
         let mut resp = client
             .search_embedding(&emb, searched.as_deref(), args.k, &filters)
@@ -148,6 +169,7 @@ pub fn run_lookup(args: LookupArgs) -> Result<(), String> {
             category,
             score,
             bbox,
+            person_id,
             searched_category: searched,
             query_id: resp.query_id,
             results: resp.results,
@@ -169,7 +191,8 @@ fn print_lookup(photo: &Path, found: &[LookedUp]) {
     for (i, f) in found.iter().enumerate() {
         let b = f.bbox;
         println!(
-            "\n#{i} {} ({}) score {:.2} at {:.0},{:.0} {:.0}x{:.0}{}",
+            "\n#{i} {}{} ({}) score {:.2} at {:.0},{:.0} {:.0}x{:.0}{}",
+            f.person_id.map(|p| format!("P{p} ")).unwrap_or_default(),
             f.label,
             if f.category.is_empty() {
                 "-"

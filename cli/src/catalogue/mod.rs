@@ -83,6 +83,19 @@ impl EngineArgs {
             .unwrap_or_else(shoplook_catalogue::default_model_dir);
         Engine::from_dir(&dir).map_err(|e| e.to_string())
     }
+
+    /// The default models plus the pose model (each person's garments become items).
+    pub fn load_with_pose(&self) -> Result<Engine, String> {
+        let dir = self
+            .models
+            .clone()
+            .unwrap_or_else(shoplook_catalogue::default_model_dir);
+        let config = shoplook_core::EngineConfig {
+            pose: Some(shoplook_core::engine::POSE_MODEL.into()),
+            ..Default::default()
+        };
+        Engine::from_dir_with(&dir, &config).map_err(|e| e.to_string())
+    }
 }
 
 /// The try-it page's files: `--web-dir` (or the default) and the `--models` directory.

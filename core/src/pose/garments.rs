@@ -312,7 +312,7 @@ fn shoes(b: &Body, s: f32) -> Option<Raw> {
     Some((Garment::Shoes, r, min_score(&ankles)))
 }
 
-/// The head's centre and width from the visible eyes and ears.
+/// The head's centre and width from the visible eyes and ears (and nose, for a profile).
 fn head(b: &Body, s: f32) -> Option<((f32, f32), f32, Vec<Keypoint>)> {
     use kp::*;
     let points = b.any(&[L_EYE, R_EYE, L_EAR, R_EAR]);
@@ -324,7 +324,14 @@ fn head(b: &Body, s: f32) -> Option<((f32, f32), f32, Vec<Keypoint>)> {
     let cy = points.iter().map(|k| k.y).sum::<f32>() / n;
     let ears = b.both(L_EAR, R_EAR).map(|(l, r)| dist(l, r) * 1.2);
     let eyes = b.both(L_EYE, R_EYE).map(|(l, r)| dist(l, r) * 2.5);
-    let width = [ears, eyes, Some(0.3 * s)]
+    // A face in profile: eyes and ears overlap, but nose to ear is about a head across.
+    let profile = b.visible(NOSE).and_then(|n| {
+        b.any(&[L_EAR, R_EAR])
+            .into_iter()
+            .map(|e| dist(n, e) * 1.1)
+            .reduce(f32::max)
+    });
+    let width = [ears, eyes, profile, Some(0.3 * s)]
         .into_iter()
         .flatten()
         .fold(0.0, f32::max);

@@ -219,6 +219,37 @@ fn the_scale_falls_back_from_torso_to_legs_to_head() {
 }
 
 #[test]
+fn a_head_in_profile_is_still_a_head_wide() {
+    // Seen from the side: the eyes and ears almost on top of each other, the nose 40 px away.
+    let mut p = standing();
+    p.keypoints[NOSE] = Keypoint {
+        x: 160.0,
+        y: 100.0,
+        score: 0.8,
+    };
+    for (i, x) in [
+        (L_EYE, 171.0),
+        (R_EYE, 172.0),
+        (L_EAR, 198.0),
+        (R_EAR, 202.0),
+    ] {
+        p.keypoints[i] = Keypoint {
+            x,
+            y: 92.0,
+            score: 0.8,
+        };
+    }
+    for i in [L_SHOULDER, R_SHOULDER] {
+        p.keypoints[i].x = 200.0 + (p.keypoints[i].x - 200.0) * 0.3; // foreshortened
+    }
+    for i in [L_HIP, R_HIP] {
+        p.keypoints[i].score = 0.1; // the body's scale comes from the narrow shoulders
+    }
+    let hat = get(&p, Garment::Headwear).unwrap();
+    assert!(hat.width > 50.0, "{hat:?}");
+}
+
+#[test]
 fn categories_and_labels() {
     let cats: Vec<&str> = Garment::ALL.iter().map(|g| g.category()).collect();
     assert_eq!(cats, ["tops", "bottoms", "shoes", "headwear", "eyewear"]);

@@ -34,6 +34,11 @@ pub struct LookRules {
     pub match_keypoints: f32,
     /// Least fraction of a Footwear box inside a pose's shoe region to merge with it.
     pub footwear_inside: f32,
+    /// Detected people no pose fits are looked at again, cropped, up to this many (each costs
+    /// one more run of the pose model)...
+    pub refine_max: usize,
+    /// ...when their box is at least this tall (pixels of the working image).
+    pub refine_min_height: f32,
 }
 
 impl Default for LookRules {
@@ -43,6 +48,8 @@ impl Default for LookRules {
             match_iou: 0.3,
             match_keypoints: 0.8,
             footwear_inside: 0.5,
+            refine_max: 3,
+            refine_min_height: 48.0,
         }
     }
 }
@@ -80,6 +87,48 @@ fn fit(pose: &Pose, person: &Rect, rules: &LookRules) -> f32 {
     } else {
         0.0
     }
+}
+
+/// The detected people (`outfit` boxes) that no pose fits, at least `refine_min_height`
+/// tall, largest first: a second look at them, cropped, often finds their pose (people far
+/// away are too small for the model's input in the whole photo).
+pub fn unposed_people(found: &[Detection], poses: &[Pose], rules: &LookRules) -> Vec<Rect> {
+    let mut out: Vec<Rect> = found
+        .iter()
+        .filter(|d| d.category == OUTFIT && d.rect.height >= rules.refine_min_height)
+        .filter(|d| poses.iter().all(|p| fit(p, &d.rect, rules) == 0.0))
+        .map(|d| d.rect)
+        .collect();
+    out.sort_by(|a, b| b.area().total_cmp(&a.area()));
+    out
+}
+
+/// The crop a person is looked at again in: their box with a 10 % margin on each side.
+pub fn refine_region(person: &Rect) -> Rect {
+    let (mx, my) = (person.width * 0.1, person.height * 0.1);
+    Rect::new(
+        person.x - mx,
+        person.y - my,
+        person.width + 2.0 * mx,
+        person.height + 2.0 * my,
+    )
+}
+
+/// The pose among `candidates` that fits `person` best, if any does and it is not one of
+/// `known` again (a crop around two people walking together finds the other one too).
+pub fn best_fit(
+    candidates: Vec<Pose>,
+    person: &Rect,
+    known: &[Pose],
+    rules: &LookRules,
+) -> Option<Pose> {
+    candidates
+        .into_iter()
+        .filter(|p| known.iter().all(|k| k.bbox.iou(&p.bbox) < 0.5))
+        .map(|p| (fit(&p, person, rules), p))
+        .filter(|(f, _)| *f > 0.0)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, p)| p)
 }
 
 /// Puts the detections and the poses (both in the same image's pixels, `img_w` x `img_h`)
@@ -339,6 +388,37 @@ mod tests {
                 .unwrap();
             assert!(top.detection.rect.iou(&o.detection.rect) > 0.0);
         }
+    }
+
+    #[test]
+    fn people_without_a_pose_are_listed_for_a_second_look_largest_first() {
+        let found = vec![
+            det(
+                "Person",
+                OUTFIT,
+                Rect::from_corners(110.0, 50.0, 290.0, 750.0),
+                0.9,
+            ),
+            det("Person", OUTFIT, Rect::new(500.0, 100.0, 40.0, 100.0), 0.5),
+            det("Person", OUTFIT, Rect::new(600.0, 100.0, 60.0, 150.0), 0.5),
+            det("Person", OUTFIT, Rect::new(700.0, 100.0, 10.0, 20.0), 0.5), // too small
+            det(
+                "Footwear",
+                "shoes",
+                Rect::new(800.0, 100.0, 60.0, 150.0),
+                0.5,
+            ),
+        ];
+        let rules = LookRules::default();
+        let todo = unposed_people(&found, &[pose(0.0)], &rules);
+        assert_eq!(todo, [found[2].rect, found[1].rect]);
+        let r = refine_region(&found[1].rect);
+        assert_eq!((r.x, r.width), (496.0, 48.0));
+        // The pose found in the crop is kept only if it is that person.
+        assert!(best_fit(vec![pose(0.0)], &found[1].rect, &[], &rules).is_none());
+        assert!(best_fit(vec![pose(0.0)], &found[0].rect, &[], &rules).is_some());
+        // ...and only if it is not a pose already known.
+        assert!(best_fit(vec![pose(0.0)], &found[0].rect, &[pose(2.0)], &rules).is_none());
     }
 
     #[test]

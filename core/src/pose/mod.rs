@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::geometry::Rect;
 use crate::manifest::{ModelKind, ModelManifest, PoseSpec};
 use crate::model::{Plan, load_plan, output_slice};
-use crate::preprocess::{fill_input, input_tensor, resize_rgb};
+use crate::preprocess::{fill_input, input_tensor, resize_region};
 
 /// Number of keypoints (COCO order, see [`crate::manifest::COCO_KEYPOINTS`]).
 pub const KEYPOINTS: usize = 17;
@@ -120,32 +120,52 @@ impl PoseModel {
 
     /// The people in `image` scoring at least `min_score`, best first, in `image` pixels.
     pub fn estimate(&self, image: &RgbImage, min_score: f32) -> Result<Vec<Pose>> {
+        let (w, h) = image.dimensions();
+        self.estimate_in(image, Rect::new(0.0, 0.0, w as f32, h as f32), min_score)
+    }
+
+    /// The people inside `region` of `image` (a person too small in the whole photo for the
+    /// model's input, seen again at a larger scale), best first, in `image` pixels.
+    pub fn estimate_in(&self, image: &RgbImage, region: Rect, min_score: f32) -> Result<Vec<Pose>> {
         let spec = &self.manifest.input;
         let (iw, ih) = (spec.width, spec.height);
         let (w, h) = image.dimensions();
+        let r = region.clamp_to(w as f32, h as f32);
+        if !r.is_finite() || r.width < 1.0 || r.height < 1.0 {
+            return Ok(Vec::new());
+        }
         // Letterbox: scale to fit, pad right/bottom with black. Normalised model coordinates
         // then map back with one scale per axis in both modes.
         let (model_input, sx, sy) = if self.letterbox {
-            let s = (iw as f32 / w.max(1) as f32).min(ih as f32 / h.max(1) as f32);
-            let nw = ((w as f32 * s).round() as u32).clamp(1, iw);
-            let nh = ((h as f32 * s).round() as u32).clamp(1, ih);
-            let resized = resize_rgb(image, nw, nh);
+            let s = (iw as f32 / r.width).min(ih as f32 / r.height);
+            let nw = ((r.width * s).round() as u32).clamp(1, iw);
+            let nh = ((r.height * s).round() as u32).clamp(1, ih);
+            let resized = resize_region(image, &r, nw, nh);
             let mut canvas = RgbImage::new(iw, ih);
             image::imageops::replace(&mut canvas, &resized, 0, 0);
             (
                 canvas,
-                iw as f32 * w as f32 / nw as f32,
-                ih as f32 * h as f32 / nh as f32,
+                iw as f32 * r.width / nw as f32,
+                ih as f32 * r.height / nh as f32,
             )
         } else {
-            (resize_rgb(image, iw, ih), w as f32, h as f32)
+            (resize_region(image, &r, iw, ih), r.width, r.height)
         };
         let mut input = input_tensor(spec, 1);
         fill_input(&mut input, 0, &model_input, spec);
         let id = &self.manifest.id;
         let outputs = self.plan.run(id, input)?;
         let raw = output_slice(&outputs, 0, id)?;
-        Ok(decode_movenet(raw, self.max_people, min_score, sx, sy))
+        let mut poses = decode_movenet(raw, self.max_people, min_score, sx, sy);
+        for p in &mut poses {
+            p.bbox.x += r.x;
+            p.bbox.y += r.y;
+            for k in &mut p.keypoints {
+                k.x += r.x;
+                k.y += r.y;
+            }
+        }
+        Ok(poses)
     }
 }
 
