@@ -57,8 +57,9 @@ done
 [[ -n "$url" ]] || { log "the server did not start"; cat "$work/serve.err" >&2; exit 1; }
 log "serving at $url"
 
-log "shoplook lookup $photo --server $url --api-key slk_..."
-"$bin" lookup "$photo" --server "$url" --api-key "$key"
+# --pose: each person's top, bottoms, shoes, headwear and eyewear are looked up too (P0, P1...).
+log "shoplook lookup $photo --pose --server $url --api-key slk_..."
+"$bin" lookup "$photo" --pose --server "$url" --api-key "$key"
 
 if [[ "$serve" == 1 ]]; then
     log "serving the demo catalogue for the apps at $url (until Ctrl-C)"

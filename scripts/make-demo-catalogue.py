@@ -24,6 +24,7 @@ from PIL import Image
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 out_dir = os.path.join(root, "fixtures", "demo-catalogue")
 photos = os.path.join(root, "fixtures", "photos")
+web = os.path.join(root, "fixtures", "web")
 ocv = sys.argv[1]
 
 # (id, source dir, file, box x,y,w,h or None for the whole photo, context, category, title, brand, price)
@@ -38,6 +39,15 @@ PRODUCTS = [
     ("demo-kit-3", ocv, "basketball1.png", (27, 68, 131, 412), 1.0, "outfit", "Training shirt and shorts", "Demo Court", 69.0),
     ("demo-suit-1", photos, "astronaut.png", (21, 17, 342, 491), 1.0, "outfit", "Space suit costume", "Demo Costumes", 249.0),
     ("demo-uniform-1", photos, "grace_hopper.jpg", (7, 40, 499, 557), 1.0, "outfit", "Navy dress uniform jacket", "Demo Tailors", 199.0),
+    # Garments: the pose model's region of each piece of a look (`shoplook analyze --pose`),
+    # cut exactly (context 0), as a garment packshot frames the garment alone.
+    ("demo-jacket-1", photos, "grace_hopper.jpg", (5, 356, 507, 244), 0, "tops", "Navy uniform jacket", "Demo Outfitters", 149.0),
+    ("demo-shirt-1", web, "messi5.jpg", (96, 94, 226, 162), 0, "tops", "Striped football shirt", "Demo Outfitters", 49.0),
+    ("demo-shirt-2", ocv, "basketball1.png", (32, 140, 127, 159), 0, "tops", "Black T-shirt", "Demo Outfitters", 39.0),
+    ("demo-shorts-1", web, "messi5.jpg", (214, 202, 224, 128), 0, "bottoms", "Football shorts and socks", "Demo Outfitters", 29.0),
+    ("demo-jeans-1", ocv, "basketball1.png", (45, 254, 92, 217), 0, "bottoms", "Grey jeans", "Demo Outfitters", 35.0),
+    ("demo-cap-1", photos, "grace_hopper.jpg", (104, 0, 323, 196), 0, "headwear", "Navy officer's cap", "Demo Outfitters", 59.0),
+    ("demo-glasses-1", photos, "grace_hopper.jpg", (153, 147, 222, 89), 0, "eyewear", "Cat-eye glasses", "Demo Outfitters", 89.0),
     ("demo-cup-1", photos, "coffee.png", (172, 21, 248, 302), 1.1, "kitchen", "Espresso cup with saucer", "Demo Home", 14.5),
     ("demo-box-1", photos, "box.png", None, 1.0, "home", "Boxed product (packshot)", "Demo Home", 24.0),
 ]
@@ -56,7 +66,10 @@ def square_context(box, context, w, h):
 lines = []
 for pid, src, name, box, context, category, title, brand, price in PRODUCTS:
     img = Image.open(os.path.join(src, name)).convert("RGB")
-    if box is not None:
+    if box is not None and context == 0:
+        x, y, bw, bh = box
+        img = img.crop((x, y, min(x + bw, img.size[0]), min(y + bh, img.size[1])))
+    elif box is not None:
         img = img.crop(square_context(box, context, *img.size))
     if max(img.size) > 480:
         img.thumbnail((480, 480))

@@ -222,6 +222,15 @@ fn filters(backend: Backend) {
     assert_eq!(r.results.len(), 1);
     assert_eq!(r.results[0].id, "demo-cup-1");
 
+    // The pieces of a look (what the pose model finds) are categories like the others.
+    for (category, n) in [("tops", 3), ("bottoms", 2), ("headwear", 1), ("eyewear", 1)] {
+        let r = client
+            .search_embedding(&q, Some(category), 10, &all)
+            .unwrap();
+        assert_eq!(r.results.len(), n, "{category}: {:#?}", r.results);
+        assert!(r.results.iter().all(|p| p.category == category));
+    }
+
     // Combined filters that nothing passes: an empty list, not an error.
     let none = SearchFilters {
         max_price: Some(1.0),

@@ -293,5 +293,5 @@ pub fn test_feed(dir: &Path) -> PathBuf {
     path
 }
 
-/// Products in `test_feed` that ingest (12 demo products + the out-of-stock cup).
-pub const GOOD_PRODUCTS: u64 = 13;
+/// Products in `test_feed` that ingest (19 demo products + the out-of-stock cup).
+pub const GOOD_PRODUCTS: u64 = 20;
