@@ -7,13 +7,18 @@ plugins {
     id("org.jetbrains.kotlin.plugin.compose")
 }
 
-// The models ship as assets (assets/models/*.json + *.onnx), copied from the repository's models/.
+// The models ship as assets (assets/models/*.json + *.nnef.tar): the phone library reads NNEF only
+// (no ONNX parser in the app; faster cold start), exported from the repository's models/ by the
+// host CLI (`shoplook models export-nnef`, which checks each ONNX file's sha256 first).
 val modelAssets = layout.buildDirectory.dir("generated/shoplook-models")
-val copyModels by tasks.registering(Copy::class) {
-    from(rootDir.resolve("../models")) {
-        include("ssd_mbv2_oidv4.json", "ssd_mbv2_oidv4.onnx", "efficientnet_lite0_feat.json", "efficientnet_lite0_feat.onnx")
-    }
-    into(modelAssets.map { it.dir("models") })
+val exportModels by tasks.registering(Exec::class) {
+    workingDir = rootDir.resolve("..")
+    commandLine(
+        "cargo", "run", "--release", "-p", "shoplook-cli", "--", "models", "export-nnef",
+        "--out", modelAssets.get().dir("models").asFile.path, "ssd_mbv2_oidv4", "efficientnet_lite0_feat",
+    )
+    inputs.dir(rootDir.resolve("../models"))
+    outputs.dir(modelAssets)
 }
 
 android {
@@ -48,7 +53,7 @@ android {
     }
 
     androidResources {
-        noCompress += "onnx"   // mapped, not inflated, when the models are read
+        noCompress += "tar"   // read as stored, not inflated, when the models load
     }
 
     sourceSets["main"].assets.srcDir(modelAssets)
@@ -60,7 +65,7 @@ android {
     }
 }
 
-tasks.named("preBuild") { dependsOn(copyModels) }
+tasks.named("preBuild") { dependsOn(exportModels) }
 
 kotlin {
     jvmToolchain(17)
