@@ -25,9 +25,11 @@ cross_apt() {
     local sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
     export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
-        $sudo apt-get update >/dev/null 2>&1
-        $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+    # The lock timeout: CI's other setup jobs may be installing at the same time.
+    local apt=($sudo apt-get -o DPkg::Lock::Timeout=600)
+    "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+        "${apt[@]}" update >/dev/null 2>&1
+        "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null
     }
 }
 
