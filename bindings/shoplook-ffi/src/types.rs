@@ -114,10 +114,13 @@ impl From<ModelConfig> for core::EngineConfig {
 }
 
 /// A model handed over as bytes (Android assets, iOS bundle resources): its manifest JSON and
-/// the ONNX file the manifest names.
+/// the model file.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct ModelBytes {
     pub manifest_json: Vec<u8>,
+    /// The NNEF export of the model (`shoplook models export-nnef`: `<name>.nnef.tar`), which is
+    /// all the phone libraries read; host builds (feature `onnx`) also take the ONNX file the
+    /// manifest names. (The field keeps its first name so that apps keep compiling.)
     pub onnx: Vec<u8>,
 }
 
