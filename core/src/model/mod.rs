@@ -4,8 +4,9 @@
 //!   decoder reads, decluttered and optimised at every load ([`onnx`]).
 //! - an NNEF archive exported from that ONNX ([`export_nnef`], `shoplook models export-nnef`):
 //!   the graph is stored already decluttered, so loading skips the ONNX parser and the declutter
-//!   pass (most of the load time) and the library needs neither (the phone builds are compiled
-//!   without `onnx` and read NNEF only: a smaller library, a faster cold start) ([`nnef`]).
+//!   pass (35-45 % of the load time of the shipped models: README, "Benchmarks") and the library
+//!   needs neither (the phone builds are compiled without `onnx` and read NNEF only: a smaller
+//!   library, a faster cold start) ([`nnef`]).
 
 mod nnef;
 #[cfg(feature = "onnx")]
@@ -60,11 +61,10 @@ pub(crate) fn load_plan(
 
 /// Codegen for this CPU (kernel selection, layout): the part of loading neither file format
 /// can store, since it depends on the machine.
-fn optimise(manifest: &ModelManifest, typed: TypedModel, outputs: &[&str]) -> Result<Plan> {
+fn optimise(manifest: &ModelManifest, mut typed: TypedModel, outputs: &[&str]) -> Result<Plan> {
     let id = &manifest.id;
     let invalid =
         |what: &str, e: &dyn std::fmt::Display| Error::model_invalid(id, format!("{what}: {e}"));
-    let mut typed = typed;
     typed
         .optimize()
         .map_err(|e| invalid("does not fit the manifest's input shape", &e))?;
