@@ -22,13 +22,18 @@
 #               instrumentation (scripts/test-fuzz.sh --ci; prints `fuzz: N passed, N failed`)
 #   bindings    generated Kotlin (JVM) and Swift (Linux) against the library built above and a
 #               real catalogue server
+#   mobile      (background from the end of the build, at low CPU priority, so it fills the
+#               cycles the browser and server stages leave idle) the core's tests cross-built
+#               for arm64 and run under qemu-aarch64 (scripts/test-arm64.sh: `arm64: N passed,
+#               N failed`), then `cargo check` of the FFI crate for every phone target
+#               (scripts/check-mobile.sh). Its own target dir (target/cross).
 # At the end: the time of each stage, and a non-zero exit if any stage failed.
 #
 # SHOPLOOK_TEST_STAGES="rust web bindings" runs a subset (the build always runs).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd -P)"
-STAGES="${SHOPLOOK_TEST_STAGES:-rust schema console fuzz web bindings}"
+STAGES="${SHOPLOOK_TEST_STAGES:-rust schema console fuzz web bindings mobile}"
 LOGS="$ROOT/target/test-logs"
 mkdir -p "$LOGS"
 PG_PORT="${SHOPLOOK_TEST_PG_PORT:-54331}"
@@ -107,6 +112,22 @@ esac
 run_stage "build (cargo b: one compile)" cargo b
 if [ "${#FAILED[@]}" -gt 0 ]; then exit 1; fi
 
+# The phone checks compile for other targets (nothing of the build above is reused), so they
+# start now and run niced beside the test stages. They need the photos and video frames.
+mobile_checks() {
+  while [ ! -f "$LOGS/setup-postgres-photos.done" ]; do sleep 2; done
+  local frames status=0
+  frames="$(scripts/fetch-video.sh | tail -n 1)" || return 1
+  SHOPLOOK_VIDEO_FRAMES="$frames" nice -n 15 scripts/test-arm64.sh || status=1
+  # `cargo check` of every phone target; the full iOS staticlib build is left to
+  # scripts/check-mobile.sh run by hand (the arm64 build above is CI's full phone-CPU build).
+  SHOPLOOK_MOBILE_FULL=0 nice -n 15 scripts/check-mobile.sh || status=1
+  return $status
+}
+case " $STAGES " in *" mobile "*)
+  bg mobile mobile_checks ;;
+esac
+
 rust_tests() {
   await setup-postgres-photos || return 1
   local url
@@ -159,7 +180,15 @@ for stage in $STAGES; do
     web) run_stage "web: wasm build, /try, extension" web_tests ;;
     fuzz) run_stage "fuzz: 5 targets, seed corpora" fuzz_run ;;
     bindings) run_stage "bindings: kotlin + swift" bindings_tests ;;
+    mobile) ;; # awaited below
+
     *) echo "unknown stage $stage" >&2; FAILED+=("$stage") ;;
   esac
 done
+case " $STAGES " in *" mobile "*)
+  step "mobile: arm64 tests under qemu, phone targets (background)"
+  await mobile
+  # The lines the checks end with: `arm64: N passed, N failed` and one per phone target.
+  grep -E '^(arm64: |[a-z0-9_]+-(linux|apple)-[a-z0-9_-]+: )' "$LOGS/mobile.log" >&2 ;;
+esac
 [ "${#FAILED[@]}" -eq 0 ]
