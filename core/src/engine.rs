@@ -13,7 +13,7 @@ use crate::manifest::ModelManifest;
 use crate::photo::{self, DecodeLimits, Photo};
 use crate::platform::{Instant, elapsed_ms as ms};
 use crate::pose::PoseModel;
-use crate::pose::look::{self, LookRules};
+use crate::pose::look;
 
 /// A model as bytes: its manifest JSON and its model file (apps load these from assets).
 #[derive(Debug, Clone)]
@@ -348,37 +348,10 @@ impl Engine {
 
         let pose_start = Instant::now();
         let found: Vec<(Detection, Option<u32>)> = match &self.pose {
-            Some(pose) => {
-                let (w, h) = photo.image.dimensions();
-                let min_score = pose.default_min_score();
-                let mut poses = pose.estimate(&photo.image, min_score)?;
-                let mut rules = LookRules::default();
-                rules.garments.min_keypoint_score = pose.min_keypoint_score();
-                // People the detector found but the whole-photo pass did not (too small for
-                // the model's input): a second look, cropped, for the largest few.
-                let todo = look::unposed_people(&found, &poses, &rules);
-                for person in todo.into_iter().take(rules.refine_max) {
-                    let again =
-                        pose.estimate_in(&photo.image, look::refine_region(&person), min_score)?;
-                    if let Some(p) = look::best_fit(again, &person, &poses, &rules) {
-                        poses.push(p);
-                    }
-                }
-                let mut items = look::assemble(
-                    found,
-                    &poses,
-                    &pose.manifest().id,
-                    w as f32,
-                    h as f32,
-                    &rules,
-                );
-                // Best first, as without a pose model (`person_id` holds the grouping).
-                items.sort_by(|a, b| b.detection.score.total_cmp(&a.detection.score));
-                items
-                    .into_iter()
-                    .map(|i| (i.detection, i.person_id))
-                    .collect()
-            }
+            Some(pose) => look::find(pose, &photo.image, found)?
+                .into_iter()
+                .map(|i| (i.detection, i.person_id))
+                .collect(),
             None => found.into_iter().map(|d| (d, None)).collect(),
         };
         let pose_ms = if self.pose.is_some() {

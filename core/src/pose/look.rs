@@ -9,9 +9,12 @@
 //!   the detectors' Footwear boxes: boxes lying mostly inside it join the person (with their
 //!   own box and score) and the region itself is dropped; with none, the region is the item.
 
-use super::Pose;
+use image::RgbImage;
+
 use super::garments::{self, Garment, GarmentRules};
+use super::{Pose, PoseModel};
 use crate::detect::Detection;
+use crate::error::Result;
 use crate::geometry::Rect;
 
 /// The category of a whole person in every detector manifest.
@@ -129,6 +132,35 @@ pub fn best_fit(
         .filter(|(f, _)| *f > 0.0)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, p)| p)
+}
+
+/// Every person's look in `image`: the pose model on the whole photo, a second, cropped look
+/// at the largest detected people it missed (too small for its input), then [`assemble`] with
+/// the detections `found`. Items come best first, as without a pose model; `person_id` holds
+/// the grouping.
+pub fn find(pose: &PoseModel, image: &RgbImage, found: Vec<Detection>) -> Result<Vec<LookItem>> {
+    let (w, h) = image.dimensions();
+    let min_score = pose.default_min_score();
+    let mut poses = pose.estimate(image, min_score)?;
+    let mut rules = LookRules::default();
+    rules.garments.min_keypoint_score = pose.min_keypoint_score();
+    let todo = unposed_people(&found, &poses, &rules);
+    for person in todo.into_iter().take(rules.refine_max) {
+        let again = pose.estimate_in(image, refine_region(&person), min_score)?;
+        if let Some(p) = best_fit(again, &person, &poses, &rules) {
+            poses.push(p);
+        }
+    }
+    let mut items = assemble(
+        found,
+        &poses,
+        &pose.manifest().id,
+        w as f32,
+        h as f32,
+        &rules,
+    );
+    items.sort_by(|a, b| b.detection.score.total_cmp(&a.detection.score));
+    Ok(items)
 }
 
 /// Puts the detections and the poses (both in the same image's pixels, `img_w` x `img_h`)
