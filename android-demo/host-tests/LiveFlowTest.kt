@@ -76,6 +76,8 @@ class LiveFlowTest {
         assertTrue(sheet.hits.all { it.category == "outfit" && it.url.startsWith("https://example.com/demo/products/") }, "${sheet.hits.map { it.category to it.url }}")
         assertEquals(s.timestampMs, assertIs<LiveState.Frozen>(v.state.value).timestampMs)
         // Impressions, then a click and a purchase, through the photo screen's catalogue session.
+        // The sheet shows before its impressions are reported: the search job reports them last.
+        v.awaitSearch()
         demo.awaitEvents()
         val top = sheet.hits.first()
         v.openProduct(top)

@@ -380,6 +380,8 @@ func registerLiveTests() {
         try check(target == box.target && (1...4).contains(response.results.count))
         try check(response.results.allSatisfy { $0.category == "outfit" && $0.url.hasPrefix("https://example.com/demo/products/") },
                   "\(response.results.map(\.category))")
+        // The sheet shows before its impressions are reported: the search task reports them last.
+        await v.awaitSearch()
         await demo.awaitEvents()
         let top = response.results[0]
         v.openProduct(top)
