@@ -117,11 +117,24 @@ fn bench_prints_per_stage_figures() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for stage in ["decode", "detect", "embed", "total"] {
+    for stage in ["decode", "detect", "embed", "total", "tap"] {
         assert!(v["stages"][stage]["median_ms"].as_f64().unwrap() >= 0.0);
         assert!(v["stages"][stage]["p90_ms"].is_f64());
     }
     assert!(v["load_ms"].as_f64().unwrap() > 0.0);
+    // Model load, and model load to the first result (issue 9's names).
+    let (load, cold) = (
+        v["model_load_ms"].as_f64().unwrap(),
+        v["cold_start_ms"].as_f64().unwrap(),
+    );
+    assert!(
+        load > 0.0 && cold > load,
+        "load {load} ms, cold start {cold} ms"
+    );
+    // A tap (one box's vector) is timed whenever there is a box to tap.
+    if v["items"].as_u64().unwrap() > 0 {
+        assert!(v["stages"]["tap"]["median_ms"].as_f64().unwrap() > 0.0);
+    }
 }
 
 fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
