@@ -14,7 +14,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$ROOT"
 MODULE="$ROOT/bindings/kotlin/shoplook-android"
 API="${SHOPLOOK_ANDROID_API:-24}"
-PROFILE=mobile
+# SHOPLOOK_MOBILE_PROFILE=mobile-small: opt-level "s" (smaller, slower; see Cargo.toml).
+PROFILE="${SHOPLOOK_MOBILE_PROFILE:-mobile}"
 declare -A TRIPLE=(
   [arm64-v8a]=aarch64-linux-android
   [armeabi-v7a]=armv7-linux-androideabi

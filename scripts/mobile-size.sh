@@ -8,6 +8,8 @@
 #   scripts/mobile-size.sh            prints `arm64 libshoplook_ffi.so: N bytes` and the crates
 #                                     whose code is biggest; exits 1 above the 8 MiB target
 #                                     only with SHOPLOOK_SIZE_STRICT=1
+#   SHOPLOOK_MOBILE_PROFILE=mobile-small scripts/mobile-size.sh
+#                                     the same for the opt-level "s" profile (Cargo.toml)
 #
 # The symbol table is needed to attribute bytes to crates, and `strip = true` removes it, so the
 # library is linked unstripped (CARGO_PROFILE_MOBILE_STRIP=false: nothing else changes) and the
@@ -24,12 +26,15 @@ TARGET=aarch64-unknown-linux-gnu
 LIMIT=8388608
 
 cross_setup_aarch64_linux
-cross_log "cargo rustc --profile mobile -p shoplook-ffi --no-default-features --target $TARGET --crate-type cdylib"
-CARGO_PROFILE_MOBILE_STRIP=false \
-    cargo rustc --profile mobile -p shoplook-ffi --no-default-features --target "$TARGET" --crate-type cdylib
+PROFILE="${SHOPLOOK_MOBILE_PROFILE:-mobile}"
+# cargo's environment name of the profile's `strip` setting (mobile-small -> MOBILE_SMALL).
+STRIP_VAR="CARGO_PROFILE_$(echo "$PROFILE" | tr 'a-z-' 'A-Z_')_STRIP"
+cross_log "cargo rustc --profile $PROFILE -p shoplook-ffi --no-default-features --target $TARGET --crate-type cdylib"
+env "$STRIP_VAR=false" \
+    cargo rustc --profile "$PROFILE" -p shoplook-ffi --no-default-features --target "$TARGET" --crate-type cdylib
 BUILT=$(date +%s)
 
-dir="$CARGO_TARGET_DIR/$TARGET/mobile"
+dir="$CARGO_TARGET_DIR/$TARGET/$PROFILE"
 full="$dir/libshoplook_ffi.unstripped.so"
 lib="$dir/libshoplook_ffi.stripped.so"
 cp "$dir/libshoplook_ffi.so" "$full"
