@@ -12,7 +12,7 @@
 #                                     the same for the opt-level "s" profile (Cargo.toml)
 #
 # The symbol table is needed to attribute bytes to crates, and `strip = true` removes it, so the
-# library is linked unstripped (CARGO_PROFILE_MOBILE_STRIP=false: nothing else changes) and the
+# library is linked unstripped (CARGO_PROFILE_<PROFILE>_STRIP=false: nothing else changes) and the
 # shipped size is that of the same file after `strip --strip-all`. Builds go to target/cross.
 set -euo pipefail
 
