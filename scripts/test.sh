@@ -68,9 +68,12 @@ bg() { # bg NAME CMD...
     echo "$st $(($(now) - s))" >"$LOGS/$name.done"
   ) &
 }
+wait_done() { # wait_done NAME: until a background job has ended (ok or not)
+  while [ ! -f "$LOGS/$1.done" ]; do sleep 2; done
+}
 await() { # await NAME: waits for a background job, prints its log on failure, records it
   local name="$1" st secs
-  while [ ! -f "$LOGS/$name.done" ]; do sleep 2; done
+  wait_done "$name"
   read -r st secs <"$LOGS/$name.done"
   TIMES+=("$(printf '%-34s %5ds  %s (background)' "$name" "$secs" "$st")")
   if [ "$st" != ok ]; then
@@ -115,7 +118,8 @@ if [ "${#FAILED[@]}" -gt 0 ]; then exit 1; fi
 # The phone checks compile for other targets (nothing of the build above is reused), so they
 # start now and run niced beside the test stages. They need the photos and video frames.
 mobile_checks() {
-  while [ ! -f "$LOGS/setup-postgres-photos.done" ]; do sleep 2; done
+  # Not `await`: this runs in a background job, where recording stage times means nothing.
+  wait_done setup-postgres-photos
   local frames status=0
   frames="$(scripts/fetch-video.sh | tail -n 1)" || return 1
   SHOPLOOK_VIDEO_FRAMES="$frames" nice -n 15 scripts/test-arm64.sh || status=1
@@ -181,7 +185,6 @@ for stage in $STAGES; do
     fuzz) run_stage "fuzz: 5 targets, seed corpora" fuzz_run ;;
     bindings) run_stage "bindings: kotlin + swift" bindings_tests ;;
     mobile) ;; # awaited below
-
     *) echo "unknown stage $stage" >&2; FAILED+=("$stage") ;;
   esac
 done
