@@ -9,6 +9,7 @@
 //!   library, a faster cold start) ([`nnef`]).
 
 mod nnef;
+mod nnef_registry;
 #[cfg(feature = "onnx")]
 mod onnx;
 

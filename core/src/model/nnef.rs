@@ -45,6 +45,17 @@ pub(super) fn write(
     let graph = tract_nnef::nnef()
         .write_to_tar(typed, Vec::new())
         .map_err(|e| failed(&e))?;
+    // The library reads with a reader that knows only the operators the shipped models use
+    // (nnef_registry.rs): refuse here an export it could not read on a phone.
+    super::nnef_registry::reader()
+        .model_for_read(&mut Cursor::new(&graph))
+        .map_err(|e| {
+            failed(&format_args!(
+                "the library's NNEF reader cannot read the exported graph (it knows NNEF's \
+                 standard operators and {:?}): {e:#}",
+                super::nnef_registry::SUPPORTED
+            ))
+        })?;
     let mut out = tar::Builder::new(Vec::with_capacity(graph.len() + 1024));
     let json = serde_json::to_vec_pretty(header).map_err(|e| failed(&e))?;
     let mut head = tar::Header::new_ustar();
@@ -124,7 +135,7 @@ pub(super) fn load_decluttered(
             header.outputs, header.batch
         ));
     }
-    let model = tract_nnef::nnef()
+    let model = super::nnef_registry::reader()
         .model_for_read(&mut Cursor::new(bytes))
         .map_err(|e| Error::model_invalid(id, format!("not a readable NNEF model: {e:#}")))?;
 

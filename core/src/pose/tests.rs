@@ -36,6 +36,25 @@ fn shipped() -> (ModelManifest, Vec<u8>) {
 #[test]
 fn pose_model_matches_onnxruntime() {
     let (manifest, onnx) = shipped();
+    assert_matches_onnxruntime(&manifest, &onnx);
+}
+
+/// The NNEF export is what the phone library loads (its reader knows only the operators the
+/// shipped exports use: model/nnef_registry.rs; this one uses the most of them).
+#[cfg(feature = "onnx")]
+#[test]
+fn pose_model_nnef_export_matches_onnxruntime() {
+    let (manifest, onnx) = shipped();
+    let files = crate::ModelFiles {
+        manifest_json: std::fs::read(root().join("models/movenet_multipose.json")).unwrap(),
+        onnx,
+    };
+    let archive = crate::export_nnef(&files).unwrap();
+    assert!(crate::model::is_nnef_archive(&archive));
+    assert_matches_onnxruntime(&manifest, &archive);
+}
+
+fn assert_matches_onnxruntime(manifest: &ModelManifest, model: &[u8]) {
     let dir = root().join("core/tests/data/ort_reference");
     let reference: Reference =
         serde_json::from_slice(&std::fs::read(dir.join("movenet_multipose.json")).unwrap())
@@ -58,7 +77,7 @@ fn pose_model_matches_onnxruntime() {
     });
     let mut input = input_tensor(spec, 1);
     fill_input(&mut input, 0, &sampled, spec);
-    let plan = load_plan(&manifest, &onnx, &[reference.outputs[0].name.as_str()], 1).unwrap();
+    let plan = load_plan(manifest, model, &[reference.outputs[0].name.as_str()], 1).unwrap();
     let outputs = plan.run(&manifest.id, input).unwrap();
     let got = output_slice(&outputs, 0, &manifest.id).unwrap();
     assert_eq!(got.len(), want.len());
