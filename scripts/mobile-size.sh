@@ -8,8 +8,8 @@
 #   scripts/mobile-size.sh            prints `arm64 libshoplook_ffi.so: N bytes` and the crates
 #                                     whose code is biggest; exits 1 above the 8 MiB target
 #                                     only with SHOPLOOK_SIZE_STRICT=1
-#   SHOPLOOK_MOBILE_PROFILE=mobile-small scripts/mobile-size.sh
-#                                     the same for the opt-level "s" profile (Cargo.toml)
+#   SHOPLOOK_MOBILE_PROFILE=mobile-fast scripts/mobile-size.sh
+#                                     the same for the opt-level 3 profile (Cargo.toml)
 #
 # The symbol table is needed to attribute bytes to crates, and `strip = true` removes it, so the
 # library is linked unstripped (CARGO_PROFILE_<PROFILE>_STRIP=false: nothing else changes) and the
@@ -27,7 +27,7 @@ LIMIT=8388608
 
 cross_setup_aarch64_linux
 PROFILE="${SHOPLOOK_MOBILE_PROFILE:-mobile}"
-# cargo's environment name of the profile's `strip` setting (mobile-small -> MOBILE_SMALL).
+# cargo's environment name of the profile's `strip` setting (mobile-fast -> MOBILE_FAST).
 STRIP_VAR="CARGO_PROFILE_$(echo "$PROFILE" | tr 'a-z-' 'A-Z_')_STRIP"
 cross_log "cargo rustc --profile $PROFILE -p shoplook-ffi --no-default-features --target $TARGET --crate-type cdylib"
 env "$STRIP_VAR=false" \
