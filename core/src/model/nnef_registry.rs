@@ -4,9 +4,11 @@
 //! Why not `tract_nnef::nnef()`: its `tract_core` registry names every tract-core operator
 //! (FFT/STFT, LSTM, GRU, scan, quantised products, ...) through function pointers, so a
 //! link-time-optimised phone library keeps all of their code, rustfft included, although no
-//! ShopLook model uses them. A reader that never builds that registry lets LTO drop them
-//! (bindings/README.md, "Size"). The deserialisers below follow tract-nnef 0.23.9's
-//! (`src/ops/core/*.rs`, MIT/Apache-2.0) for the operators listed in [`SUPPORTED`].
+//! ShopLook model uses them. A reader that never builds that registry lets LTO drop them, with
+//! the two places inside tract-nnef that built it anyway patched (third_party/tract-nnef/
+//! PATCHED.md): 1.7 MB of the arm64 library (bindings/README.md, "Size"). The deserialisers
+//! below follow tract-nnef 0.23.9's (`src/ops/core/*.rs`, MIT/Apache-2.0) for the operators
+//! listed in [`SUPPORTED`].
 //!
 //! Exports are checked against this reader when they are written ([`super::nnef::write`]), so
 //! a model that needs another operator fails at `shoplook models export-nnef`, not on a phone.
