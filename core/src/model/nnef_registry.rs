@@ -214,6 +214,27 @@ mod tests {
     }
 
     #[test]
+    fn a_damaged_submodel_is_an_error_not_a_panic() {
+        let mut tar = tar::Builder::new(Vec::new());
+        for (path, text) in [
+            ("graph.nnef", graph_with("input")),
+            ("sub/graph.nnef", "version 1.0; graph (".to_string()),
+        ] {
+            let mut head = tar::Header::new_ustar();
+            head.set_size(text.len() as u64);
+            head.set_mode(0o644);
+            head.set_cksum();
+            tar.append_data(&mut head, path, text.as_bytes()).unwrap();
+        }
+        let bytes = tar.into_inner().unwrap();
+        let read = std::panic::catch_unwind(|| reader().model_for_read(&mut Cursor::new(&bytes)));
+        assert!(
+            matches!(read, Ok(Err(_))),
+            "a damaged submodel was read or panicked"
+        );
+    }
+
+    #[test]
     fn the_subset_reads_what_it_lists() {
         let graph = graph_with(
             "tract_core_cast(tract_core_broadcast(input, shape = [2, 4]), to = \"f16\")",

@@ -365,7 +365,8 @@ impl tract_core::prelude::Framework<ProtoModel, TypedModel> for Nnef {
 }
 
 // ShopLook patch (PATCHED.md): submodels are read with the caller's framework (its registries),
-// not with `nnef()`, which linked every tract-core operator into any reader.
+// not with `nnef()`, which linked every tract-core operator into any reader; and a submodel
+// that does not parse is an error, not a panic.
 fn proto_model_from_resources(
     framework: &Nnef,
     resources: HashMap<String, Arc<dyn Resource>>,
@@ -398,9 +399,8 @@ fn proto_model_from_resources(
                 .into_iter()
                 .map(|(k, v)| (k.split('/').next_back().unwrap().to_string(), v))
                 .collect::<HashMap<String, Arc<dyn Resource>>>();
-            let typed_model = framework.model_for_proto_model(
-                &proto_model_from_resources(framework, submodel_resources).unwrap(),
-            )?;
+            let typed_model = framework
+                .model_for_proto_model(&proto_model_from_resources(framework, submodel_resources)?)?;
             resources.insert(it, Arc::new(TypedModelResource(typed_model)));
             Ok(resources)
         })?
