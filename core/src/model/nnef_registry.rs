@@ -179,15 +179,16 @@ mod tests {
 
     use super::*;
 
-    /// A tar holding `graph.nnef`, as tract writes one.
-    fn archive(graph: &str) -> Vec<u8> {
+    /// A tar of (path, text) entries, as tract writes one.
+    fn archive(entries: &[(&str, &str)]) -> Vec<u8> {
         let mut tar = tar::Builder::new(Vec::new());
-        let mut head = tar::Header::new_ustar();
-        head.set_size(graph.len() as u64);
-        head.set_mode(0o644);
-        head.set_cksum();
-        tar.append_data(&mut head, "graph.nnef", graph.as_bytes())
-            .unwrap();
+        for (path, text) in entries {
+            let mut head = tar::Header::new_ustar();
+            head.set_size(text.len() as u64);
+            head.set_mode(0o644);
+            head.set_cksum();
+            tar.append_data(&mut head, path, text.as_bytes()).unwrap();
+        }
         tar.into_inner().unwrap()
     }
 
@@ -201,7 +202,7 @@ mod tests {
 
     #[test]
     fn an_operator_outside_the_subset_is_refused_by_name() {
-        let bytes = archive(&graph_with("tract_core_erf(input)"));
+        let bytes = archive(&[("graph.nnef", &graph_with("tract_core_erf(input)"))]);
         // tract's full reader knows it: the refusal is the subset's doing.
         tract_nnef::nnef()
             .model_for_read(&mut Cursor::new(&bytes))
@@ -215,18 +216,10 @@ mod tests {
 
     #[test]
     fn a_damaged_submodel_is_an_error_not_a_panic() {
-        let mut tar = tar::Builder::new(Vec::new());
-        for (path, text) in [
-            ("graph.nnef", graph_with("input")),
-            ("sub/graph.nnef", "version 1.0; graph (".to_string()),
-        ] {
-            let mut head = tar::Header::new_ustar();
-            head.set_size(text.len() as u64);
-            head.set_mode(0o644);
-            head.set_cksum();
-            tar.append_data(&mut head, path, text.as_bytes()).unwrap();
-        }
-        let bytes = tar.into_inner().unwrap();
+        let bytes = archive(&[
+            ("graph.nnef", &graph_with("input")),
+            ("sub/graph.nnef", "version 1.0; graph ("),
+        ]);
         let read = std::panic::catch_unwind(|| reader().model_for_read(&mut Cursor::new(&bytes)));
         assert!(
             matches!(read, Ok(Err(_))),
@@ -240,7 +233,7 @@ mod tests {
             "tract_core_cast(tract_core_broadcast(input, shape = [2, 4]), to = \"f16\")",
         );
         let model = reader()
-            .model_for_read(&mut Cursor::new(archive(&graph)))
+            .model_for_read(&mut Cursor::new(archive(&[("graph.nnef", &graph)])))
             .unwrap();
         let fact = model.output_fact(0).unwrap();
         assert_eq!(fact.datum_type, f16::datum_type());
