@@ -67,7 +67,7 @@ fi
 log "generating Kotlin bindings"
 cargo build --release -p uniffi-bindgen -p shoplook-ffi
 target/release/uniffi-bindgen generate target/release/libshoplook_ffi.so \
-  --language kotlin --out-dir "$MODULE/src/main/kotlin"
+  --language kotlin --metadata-no-deps --out-dir "$MODULE/src/main/kotlin"
 
 log "gradle :shoplook-android:assembleRelease"
 ( cd bindings/kotlin && "${GRADLE:-gradle}" :shoplook-android:assembleRelease )

@@ -45,7 +45,7 @@ log "generating Swift bindings"
 # which `strip = true` (profile mobile) removes.
 cargo build --release -p uniffi-bindgen -p shoplook-ffi
 target/release/uniffi-bindgen generate target/release/libshoplook_ffi.dylib \
-  --language swift --out-dir "$OUT/gen"
+  --language swift --metadata-no-deps --out-dir "$OUT/gen"
 cp "$OUT/gen/ShopLookFFI.h" "$OUT/include/"
 cp "$OUT/gen/ShopLookFFI.modulemap" "$OUT/include/module.modulemap"
 

@@ -51,9 +51,12 @@ fi
 rm -rf "$OUT/kotlin" "$OUT/swift" "$OUT/lib"
 mkdir -p "$OUT/lib" "$OUT/kotlin" "$OUT/swift"
 cp "$LIB_DIR/$LIB_NAME" "$OUT/lib/"
+# --metadata-no-deps: every exported type lives in shoplook-ffi, and a full `cargo metadata`
+# fetches the crates of every platform (Windows included) on a fresh machine, so one network
+# hiccup failed the stage (CI, stop 20). The output is the same file, byte for byte.
 for lang in kotlin swift; do
   target/release/uniffi-bindgen generate "$OUT/lib/$LIB_NAME" --language "$lang" --no-format \
-    --out-dir "$OUT/$lang" >/dev/null || die "uniffi-bindgen generate --language $lang failed"
+    --metadata-no-deps --out-dir "$OUT/$lang" >/dev/null || die "uniffi-bindgen generate --language $lang failed"
 done
 KT_GEN="$OUT/kotlin/com/shoplook/shoplook_ffi.kt"
 [ -f "$KT_GEN" ] || die "generated Kotlin not found at $KT_GEN"
