@@ -50,18 +50,24 @@ record() {
   TIMES+=("$(printf '%-34s %5ds  %s' "$name" $((end - start)) "$status")")
   [ "$status" = ok ] || FAILED+=("$name")
 }
+# Each stage's output also goes to a log (foreground: $LOGS/stage-N.log), so that `finish` can
+# repeat the end of a failed stage's log after the table: CI shows only the end of the output.
+declare -A STAGE_LOG=()
 run_stage() { # run_stage NAME CMD...: foreground stage with its time
-  local name="$1" start
+  local name="$1" start log="$LOGS/stage-${#STAGE_LOG[@]}.log"
   shift
   step "$name"
+  STAGE_LOG["$name"]="$log"
   start=$(now)
-  if "$@"; then record "$name" "$start" ok; else record "$name" "$start" FAILED; fi
+  # Process substitution, not a pipe: the stage runs in this shell and may set PG_URL.
+  if "$@" > >(tee "$log") 2>&1; then record "$name" "$start" ok; else record "$name" "$start" FAILED; fi
 }
 
 # Background jobs write their log and, at the end, "status seconds" to a .done file.
 bg() { # bg NAME CMD...
   local name="$1"
   shift
+  STAGE_LOG["$name"]="$LOGS/$name.log"
   (
     s=$(now)
     if "$@" >"$LOGS/$name.log" 2>&1; then st=ok; else st=FAILED; fi
@@ -92,12 +98,18 @@ finish() {
   printf '\n=== stage times (total %ds)\n' $(($(now) - T0))
   printf '%s\n' "${TIMES[@]}"
   if [ "${#FAILED[@]}" -gt 0 ]; then
+    local name
+    for name in "${FAILED[@]}"; do
+      [ -f "${STAGE_LOG[$name]:-}" ] || continue
+      printf '\n--- %s: the end of its log (%s)\n' "$name" "${STAGE_LOG[$name]}"
+      grep -v '^ok  ' "${STAGE_LOG[$name]}" | tail -n 20
+    done
     echo "FAILED: ${FAILED[*]}"
   fi
 }
 trap finish EXIT
 
-rm -f "$LOGS"/*.done
+rm -f "$LOGS"/*.done "$LOGS"/stage-*.log
 # Toolchains and data in the background while the compiler has the CPUs. Kotlin and Swift run
 # one after the other: both may call apt-get.
 case " $STAGES " in *" bindings "*)
