@@ -322,27 +322,34 @@ fn rvalue(i: &str) -> R<'_, RValue> {
     }
 
     // <subscript-expr> ::= <rvalue-expr> "[" (<rvalue-expr> | [<rvalue-expr>] ":" [<rvalue-expr>]) "]"
+    // ShopLook patch: the atom is parsed once and the subscript is optional. Upstream's
+    // `alt((pair(atom, subscript), atom))` parsed every atom without a subscript twice, and so
+    // nested arguments 2^depth times: most of an NNEF model's load time (PATCHED.md).
     fn sub(i: &str) -> R<'_, RValue> {
-        alt((
-            map(
-                pair(
-                    atom,
-                    delimited(
-                        stag("["),
-                        alt((
-                            map(separated_pair(opt(rvalue), stag(":"), opt(rvalue)), |(a, b)| {
-                                Subscript::Range(a, b)
-                            }),
-                            map(rvalue, Subscript::Single),
-                        )),
-                        stag("]"),
-                    ),
-                ),
-                |(rv, range)| RValue::Subscript(Box::new(rv), Box::new(range)),
-            ),
-            atom,
+        let (i, rv) = atom(i)?;
+        let (i, subscript) = opt(delimited(stag("["), subscript, stag("]"))).parse(i)?;
+        Ok((
+            i,
+            match subscript {
+                Some(s) => RValue::Subscript(Box::new(rv), Box::new(s)),
+                None => rv,
+            },
         ))
-        .parse(i)
+    }
+    // `[a]:[b]` or `a`, with `a` parsed once (upstream parsed it again when no ":" followed).
+    fn subscript(i: &str) -> R<'_, Subscript> {
+        let (i, first) = opt(rvalue).parse(i)?;
+        let (i, colon) = opt(stag(":")).parse(i)?;
+        match (first, colon) {
+            (first, Some(_)) => {
+                let (i, second) = opt(rvalue).parse(i)?;
+                Ok((i, Subscript::Range(first, second)))
+            }
+            (Some(single), None) => Ok((i, Subscript::Single(single))),
+            (None, None) => {
+                Err(nom::Err::Error(nom::error::make_error(i, nom::error::ErrorKind::Alt)))
+            }
+        }
     }
 
     bin!(exp, sub, tag("^"));
