@@ -324,7 +324,7 @@ fn rvalue(i: &str) -> R<'_, RValue> {
     // <subscript-expr> ::= <rvalue-expr> "[" (<rvalue-expr> | [<rvalue-expr>] ":" [<rvalue-expr>]) "]"
     // ShopLook patch: the atom is parsed once and the subscript is optional. Upstream's
     // `alt((pair(atom, subscript), atom))` parsed every atom without a subscript twice, and so
-    // nested arguments 2^depth times: most of an NNEF model's load time (PATCHED.md).
+    // nested arguments 2^depth times: a fifth of the detector's load time (PATCHED.md).
     fn sub(i: &str) -> R<'_, RValue> {
         let (i, rv) = atom(i)?;
         let (i, subscript) = opt(delimited(stag("["), subscript, stag("]"))).parse(i)?;
