@@ -13,6 +13,9 @@ ROOT="${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target/cross}"
 
 cross_log() { echo "[${CROSS_LOG_NAME:-cross}] $*" >&2; }
+# apt_get_sudo: every apt-get of the project's scripts under one lock (scripts/lib/apt.sh).
+# shellcheck source=lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
 # apt-get install of the packages whose dpkg status is not "installed" (nothing to do otherwise).
 cross_apt() {
@@ -22,14 +25,12 @@ cross_apt() {
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     cross_log "apt-get install ${missing[*]}"
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
     export DEBIAN_FRONTEND=noninteractive
-    # The lock timeout: CI's other setup jobs may be installing at the same time.
-    local apt=($sudo apt-get -o DPkg::Lock::Timeout=600)
-    "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
-        "${apt[@]}" update >/dev/null 2>&1
-        "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null
+    # Through the project's apt lock (sudo when not root): CI's other setup jobs may be
+    # installing at the same time.
+    apt_get_sudo install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+        apt_get_sudo update >/dev/null 2>&1
+        apt_get_sudo install -y --no-install-recommends "${missing[@]}" >/dev/null
     }
 }
 

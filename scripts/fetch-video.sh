@@ -27,6 +27,10 @@ OUT="$CACHE/vtest-frames-$FRAMES"
 STAMP="$OUT/.done"
 
 log() { echo "[fetch-video] $*" >&2; }
+# apt_get: every apt-get of the project's scripts under one lock (scripts/lib/apt.sh); `download`
+# too, which reads the lists that another job's `update` may be rewriting.
+# shellcheck source=lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
 if [ -f "$STAMP" ]; then
     log "up to date: $OUT"
@@ -42,10 +46,10 @@ chmod 755 "$TMP"  # apt-get download writes as _apt when it can
 AVI="$CACHE/vtest.avi"
 if [ ! -f "$AVI" ] || [ "$(sha256sum "$AVI" | cut -d' ' -f1)" != "$AVI_SHA" ]; then
     log "apt-get download $DEB_PKG"
-    (cd "$TMP" && apt-get download "$DEB_PKG" >&2) || {
+    (cd "$TMP" && apt_get download "$DEB_PKG" >&2) || {
         log "apt-get download failed; trying after apt-get update"
-        apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
-        (cd "$TMP" && apt-get download "$DEB_PKG" >&2)
+        apt_get update -qq >&2
+        (cd "$TMP" && apt_get download "$DEB_PKG" >&2)
     }
     DEB="$(ls "$TMP"/opencv-doc_*.deb)"
     dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$TMP" "./$AVI_PATH"

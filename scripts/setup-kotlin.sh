@@ -23,6 +23,10 @@ ENV_FILE="${TOOLS}/kotlin.env"
 STAMP="${KOTLIN_HOME}/.shoplook-complete"
 SMOKE_STAMP="${TOOLS}/kotlin-smoke.ok"   # removed whenever anything gets (re)installed
 
+# apt_get: every apt-get of the project's scripts under one lock (scripts/lib/apt.sh).
+# shellcheck source=lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+
 log() { printf '[setup-kotlin] %s\n' "$*" >&2; }
 die() { printf '[setup-kotlin] ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -39,11 +43,11 @@ apt_install() {
   export DEBIAN_FRONTEND=noninteractive
   if [ "$APT_UPDATED" -eq 0 ]; then
     log "apt-get update"
-    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    apt_get update -qq
     APT_UPDATED=1
   fi
   log "apt-get install $*"
-  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "$@" >/dev/null
+  apt_get install -y -q --no-install-recommends "$@" >/dev/null
 }
 
 java_major() { # prints the major version of the given java/javac binary, or 0

@@ -16,12 +16,15 @@ STAMP="$VENV/.requirements.sha256"
 PYTHON="${PYTHON:-python3}"
 
 log() { echo "[setup-python] $*" >&2; }
+# apt_get: every apt-get of the project's scripts under one lock (scripts/lib/apt.sh).
+# shellcheck source=lib/apt.sh
+source "$ROOT/scripts/lib/apt.sh"
 
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         log "installing python3 with apt-get"
-        apt-get -o DPkg::Lock::Timeout=600 update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq python3 python3-venv >/dev/null
+        apt_get update -qq
+        DEBIAN_FRONTEND=noninteractive apt_get install -y -qq python3 python3-venv >/dev/null
     else
         log "error: $PYTHON not found"; exit 1
     fi
@@ -38,8 +41,8 @@ fi
 if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         log "installing python3-venv with apt-get"
-        apt-get -o DPkg::Lock::Timeout=600 update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq python3-venv >/dev/null
+        apt_get update -qq
+        DEBIAN_FRONTEND=noninteractive apt_get install -y -qq python3-venv >/dev/null
     else
         log "error: '$PYTHON -m venv' is unavailable; install python3-venv"; exit 1
     fi

@@ -17,6 +17,9 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+# apt_get: every apt-get on the host under the project's one lock (scripts/lib/apt.sh).
+# shellcheck source=lib/apt.sh
+source "$SCRIPT_DIR/lib/apt.sh"
 SUITE=trixie
 PACKAGES=(swiftlang libc6-dev)
 RECIPE="shoplook-swift-chroot v1 suite=${SUITE} variant=minbase packages=${PACKAGES[*]}"
@@ -120,11 +123,11 @@ apt_install() {
   export DEBIAN_FRONTEND=noninteractive
   if [ "$APT_UPDATED" -eq 0 ]; then
     log "apt-get update (host)"
-    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    apt_get update -qq
     APT_UPDATED=1
   fi
   log "apt-get install $* (host)"
-  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "$@" >/dev/null
+  apt_get install -y -q --no-install-recommends "$@" >/dev/null
 }
 
 # ---------------------------------------------------------------------------- cached?
@@ -225,6 +228,10 @@ in_staging() {
   chroot "$STAGING" /usr/bin/env -i "${envs[@]}" "$@"
 }
 log "apt-get install ${PACKAGES[*]} in the chroot (~450 MB download)"
+# Plain apt-get here, not apt_get: the chroot's apt has its own lists, archives and dpkg
+# database (so its own locks) and never touches the host's; only this script uses it, under the
+# exclusive chroot lock taken above. Holding the host's apt lock through this ~450 MB download
+# would only make the other setup jobs' host installs wait.
 if ! { in_staging apt-get update -q && in_staging apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends "${PACKAGES[@]}"; } \
      >>"$BUILD_LOG" 2>&1; then
   tail -n 40 "$BUILD_LOG" >&2

@@ -34,7 +34,10 @@ if [ ! -x "$VENV/bin/st" ]; then
   mkdir -p "$TOOLS"
   if ! python3 -m venv "$VENV" 2>/dev/null; then
     rm -rf "$VENV"
-    apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq python3-venv >/dev/null
+    # apt_get: every apt-get of the project's scripts under one lock (scripts/lib/apt.sh).
+    # shellcheck source=lib/apt.sh
+    source scripts/lib/apt.sh
+    apt_get update -qq && apt_get install -y -qq python3-venv >/dev/null
     python3 -m venv "$VENV" || { log "cannot make a Python venv"; exit 1; }
   fi
   "$VENV/bin/pip" install -q "schemathesis==$ST_VERSION" \

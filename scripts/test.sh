@@ -63,25 +63,40 @@ run_stage() { # run_stage NAME CMD...: foreground stage with its time
   if "$@" > >(tee "$log") 2>&1; then record "$name" "$start" ok; else record "$name" "$start" FAILED; fi
 }
 
-# Background jobs write their log and, at the end, "status seconds" to a .done file.
-bg() { # bg NAME CMD...
-  local name="$1"
+# Background jobs write their log and, at the end, "status seconds [note]" to a .done file.
+# --retry (the setup jobs only: toolchains and data, idempotent and cached): a job that fails
+# runs once more after 10 s, so one network hiccup or lock race does not fail the stage that
+# needs it; the line saying so goes to the terminal and the log, the table says "after a retry".
+# Test stages never retry: a failed test is reported as it is.
+bg() { # bg [--retry] NAME CMD...
+  local retry=0
+  if [ "$1" = --retry ]; then retry=1; shift; fi
+  local name="$1" log="$LOGS/$1.log"
   shift
-  STAGE_LOG["$name"]="$LOGS/$name.log"
+  STAGE_LOG["$name"]="$log"
   (
-    s=$(now)
-    if "$@" >"$LOGS/$name.log" 2>&1; then st=ok; else st=FAILED; fi
-    echo "$st $(($(now) - s))" >"$LOGS/$name.done"
+    s=$(now) note=""
+    "$@" >"$log" 2>&1
+    rc=$?
+    if [ "$rc" -ne 0 ] && [ "$retry" = 1 ]; then
+      echo "[test] setup job $name failed (exit $rc); running it again in 10 s" | tee -a "$log" >&2
+      sleep 10
+      "$@" >>"$log" 2>&1
+      rc=$?
+      note=" after a retry"
+    fi
+    if [ "$rc" -eq 0 ]; then st=ok; else st=FAILED; fi
+    echo "$st $(($(now) - s))$note" >"$LOGS/$name.done"
   ) &
 }
 wait_done() { # wait_done NAME: until a background job has ended (ok or not)
   while [ ! -f "$LOGS/$1.done" ]; do sleep 2; done
 }
 await() { # await NAME: waits for a background job, prints its log on failure, records it
-  local name="$1" st secs
+  local name="$1" st secs note
   wait_done "$name"
-  read -r st secs <"$LOGS/$name.done"
-  TIMES+=("$(printf '%-34s %5ds  %s (background)' "$name" "$secs" "$st")")
+  read -r st secs note <"$LOGS/$name.done"
+  TIMES+=("$(printf '%-34s %5ds  %s (background%s)' "$name" "$secs" "$st" "${note:+, $note}")")
   if [ "$st" != ok ]; then
     FAILED+=("$name")
     echo "--- $name failed; its log ($LOGS/$name.log):" >&2
@@ -110,18 +125,18 @@ finish() {
 trap finish EXIT
 
 rm -f "$LOGS"/*.done "$LOGS"/stage-*.log
-# Toolchains and data in the background while the compiler has the CPUs. Kotlin and Swift run
-# one after the other: both may call apt-get.
+# Toolchains and data in the background while the compiler has the CPUs. Their apt-get calls
+# wait for one another (scripts/lib/apt.sh); Kotlin and Swift still run one after the other.
 case " $STAGES " in *" bindings "*)
-  bg setup-kotlin-swift bash -c 'scripts/setup-kotlin.sh && scripts/setup-swift.sh' ;;
+  bg --retry setup-kotlin-swift bash -c 'scripts/setup-kotlin.sh && scripts/setup-swift.sh' ;;
 esac
-bg setup-postgres-photos bash -c 'scripts/setup-postgres.sh && scripts/fetch-photos.sh && scripts/fetch-video.sh'
+bg --retry setup-postgres-photos bash -c 'scripts/setup-postgres.sh && scripts/fetch-photos.sh && scripts/fetch-video.sh'
 case " $STAGES " in *" web "*)
-  bg setup-wasm scripts/build-wasm.sh --tools-only ;;
+  bg --retry setup-wasm scripts/build-wasm.sh --tools-only ;;
 esac
 # Real-browser stages (console, web): Debian's chromium + puppeteer-core (scripts/setup-browser.sh).
 case " $STAGES " in *" console "* | *" web "*)
-  bg setup-browser scripts/setup-browser.sh ;;
+  bg --retry setup-browser scripts/setup-browser.sh ;;
 esac
 
 run_stage "build (cargo b: one compile)" cargo b
