@@ -27,9 +27,16 @@ log() { echo "[demo] $*" >&2; }
 if [[ "$photo" == fixtures/external/* ]]; then
     scripts/fetch-photos.sh
 fi
-log "building (cargo build --release -p shoplook-cli)"
-cargo build --release -p shoplook-cli >&2
+# `cargo b` (.cargo/config.toml: release, whole workspace, all targets, the bindings' test
+# hooks) is exactly the build scripts/test.sh makes, so after the tests nothing recompiles
+# here and the other way round. A narrower `cargo build --release -p shoplook-cli` resolves
+# other features for shared dependencies, so on a clone that had run the tests it compiled
+# tract and most of the workspace again (issue 21). On a fresh clone this also compiles the
+# test targets, which scripts/test.sh then reuses. The binary is target/release/shoplook.
+log "building (cargo b: the release build scripts/test.sh makes too)"
+cargo b >&2
 bin="$root/target/release/shoplook"
+[[ -x "$bin" ]] || { log "$bin missing after cargo b"; exit 1; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/shoplook-demo.XXXXXX")"
 server_pid=""

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Host tests of the Kotlin and Swift bindings against the real library.
 #
-#   1. cargo build --release --workspace --features shoplook-ffi/test-hooks (the library with its
-#      test-only panicking exports, the pinned uniffi-bindgen, the `shoplook` server binary)
+#   1. `cargo b` (.cargo/config.toml: release, whole workspace, all targets, with
+#      shoplook-ffi/test-hooks; the library with its test-only panicking exports, the pinned
+#      uniffi-bindgen, the `shoplook` server binary)
 #   2. generate Kotlin and Swift from the built library into target/bindings/{kotlin,swift}
 #   3. toolchains (scripts/setup-kotlin.sh, scripts/setup-swift.sh: cached after the first run)
 #      and the test photos (scripts/fetch-photos.sh)
@@ -36,12 +37,19 @@ die() { printf '[test-bindings] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------- build + generate
 if [ "${SHOPLOOK_SKIP_BUILD:-0}" != 1 ]; then
-  # The whole workspace in one build: the same dependency features as `cargo build --release`
-  # (so nothing but shoplook-ffi is rebuilt after it), and the `shoplook` binary that serves
-  # the catalogue for the client tests.
-  log "cargo build --profile $PROFILE --workspace --features shoplook-ffi/test-hooks"
-  cargo build --profile "$PROFILE" --workspace --features shoplook-ffi/test-hooks \
-    || die "building the workspace (shoplook-ffi with test-hooks) failed"
+  # The whole workspace in one build (the library with test-hooks, uniffi-bindgen and the
+  # `shoplook` binary that serves the catalogue for the client tests). Release: exactly
+  # `cargo b`, the build scripts/test.sh makes, so nothing recompiles after it; without
+  # --all-targets the dev-dependencies' features (e.g. image's bmp, from shoplook-core's tests)
+  # would drop out and image and every crate above it would be compiled again.
+  if [ "$PROFILE" = release ]; then
+    log "cargo b (release, the workspace, all targets, shoplook-ffi/test-hooks)"
+    cargo b || die "building the workspace (shoplook-ffi with test-hooks) failed"
+  else
+    log "cargo build --profile $PROFILE --workspace --features shoplook-ffi/test-hooks"
+    cargo build --profile "$PROFILE" --workspace --features shoplook-ffi/test-hooks \
+      || die "building the workspace (shoplook-ffi with test-hooks) failed"
+  fi
   if [ "$PROFILE" != release ]; then
     cargo build --release -p uniffi-bindgen || die "building uniffi-bindgen failed"
   fi
