@@ -5,7 +5,6 @@
 
 mod annotate;
 mod bench;
-mod catalogue;
 mod models;
 mod track;
 
@@ -13,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use shoplook_cli::catalogue;
 use shoplook_core::{Analysis, AnalyzeOptions, Engine, EngineConfig, Rect};
 
 #[derive(Parser)]
@@ -111,7 +111,7 @@ impl ModelArgs {
         let dir = self
             .models
             .clone()
-            .unwrap_or_else(shoplook_catalogue::default_model_dir);
+            .unwrap_or_else(shoplook_http::default_model_dir);
         let mut config = EngineConfig::default();
         if let Some(d) = &self.detectors {
             config.detectors = d.clone();

@@ -33,9 +33,7 @@ pub fn run(command: ModelsCommand) -> Result<(), String> {
 }
 
 fn export(args: ExportArgs) -> Result<(), String> {
-    let dir = args
-        .models
-        .unwrap_or_else(shoplook_catalogue::default_model_dir);
+    let dir = args.models.unwrap_or_else(shoplook_http::default_model_dir);
     let out = args.out.unwrap_or_else(|| dir.clone());
     let names = if args.names.is_empty() {
         manifest_names(&dir)?

@@ -10,50 +10,11 @@ use crate::embed::{Embedder, Embedding, ModelContract};
 use crate::error::{Error, Result};
 use crate::geometry::Rect;
 use crate::manifest::ModelManifest;
+use crate::model::ModelFiles;
 use crate::photo::{self, DecodeLimits, Photo};
 use crate::platform::{Instant, elapsed_ms as ms};
 use crate::pose::PoseModel;
 use crate::pose::look;
-
-/// A model as bytes: its manifest JSON and its model file (apps load these from assets).
-#[derive(Debug, Clone)]
-pub struct ModelFiles {
-    pub manifest_json: Vec<u8>,
-    /// The ONNX file the manifest names, or the NNEF archive exported from it
-    /// ([`crate::export_nnef`]); builds without the `onnx` feature (the phone libraries) read
-    /// NNEF only.
-    pub onnx: Vec<u8>,
-}
-
-impl ModelFiles {
-    /// Reads `<dir>/<name>.json` and the model: its NNEF export `<dir>/<name>.nnef.tar` when
-    /// there is one (it loads faster), else the ONNX file the manifest names (not on wasm: no
-    /// file system).
-    #[cfg(not(target_family = "wasm"))]
-    pub fn from_dir(dir: &Path, name: &str) -> Result<Self> {
-        let manifest_path = dir.join(format!("{name}.json"));
-        let manifest_json = read(&manifest_path)?;
-        let manifest = ModelManifest::from_json(&manifest_json)?;
-        let nnef = dir.join(format!("{name}.{}", crate::model::NNEF_EXTENSION));
-        let onnx = if nnef.is_file() {
-            read(&nnef)?
-        } else {
-            read(&dir.join(&manifest.file))?
-        };
-        Ok(ModelFiles {
-            manifest_json,
-            onnx,
-        })
-    }
-}
-
-#[cfg(not(target_family = "wasm"))]
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::ModelIo {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    })
-}
 
 /// Which models to load from a model directory.
 #[derive(Debug, Clone, PartialEq)]

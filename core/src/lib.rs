@@ -23,11 +23,10 @@ pub mod track;
 pub mod wire;
 
 pub use embed::{Embedding, ModelContract};
-pub use engine::{
-    Analysis, AnalyzeOptions, DetectorInfo, Engine, EngineConfig, Item, ModelFiles, Timings,
-};
+pub use engine::{Analysis, AnalyzeOptions, DetectorInfo, Engine, EngineConfig, Item, Timings};
 pub use error::{Error, Result};
 pub use geometry::Rect;
+pub use model::ModelFiles;
 #[cfg(feature = "onnx")]
 pub use model::export_nnef;
 pub use photo::{DecodeLimits, Photo};

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shoplook_catalogue::feed::{FeedLine, parse_csv, parse_jsonl, validate_value};
+use shoplook_domain::feed::{FeedLine, parse_csv, parse_jsonl, validate_value};
 
 fn check(lines: &[FeedLine]) {
     let mut last = 0;

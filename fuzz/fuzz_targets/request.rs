@@ -6,13 +6,13 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use shoplook_catalogue::feed::validate_value;
-use shoplook_catalogue::http::events::validate_event;
-use shoplook_catalogue::http::extract::parse_json;
-use shoplook_catalogue::http::products::validate_batch;
-use shoplook_catalogue::search;
 use shoplook_core::ModelContract;
 use shoplook_core::wire::{Event, MAX_K, SearchRequest};
+use shoplook_domain::feed::validate_value;
+use shoplook_domain::search;
+use shoplook_http::events::validate_event;
+use shoplook_http::extract::parse_json;
+use shoplook_http::products::validate_batch;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&route, body)) = data.split_first() else {

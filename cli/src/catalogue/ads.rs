@@ -1,7 +1,7 @@
-//! `serve`'s sponsored-product flags (`shoplook_catalogue::ads::AdsConfig`).
+//! `serve`'s sponsored-product flags (`shoplook_domain::ads::AdsConfig`).
 
 use clap::Args;
-use shoplook_catalogue::ads::AdsConfig;
+use shoplook_domain::ads::AdsConfig;
 
 #[derive(Args, Debug, Clone)]
 pub struct AdArgs {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use shoplook_catalogue::eval::EvalConfig;
+use shoplook_tools::eval::EvalConfig;
 
 use super::EngineArgs;
 
@@ -37,7 +37,7 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
         photos: args.photos.clone(),
         random_distractors: args.random_distractors,
     };
-    let report = shoplook_catalogue::eval::evaluate(&engine, &config)?;
+    let report = shoplook_tools::eval::evaluate(&engine, &config)?;
     if !report.ingest.failed.is_empty() {
         eprint!("{}", report.ingest);
     }

@@ -1,12 +1,10 @@
 //! The command-line front end of the catalogue service: `shoplook catalogue ...` (ingest,
 //! serve, keys, stats, eval) and `shoplook lookup`. Flags (clap), progress bars and printing
-//! live here, on the binary side; the `shoplook-catalogue` library does the work and returns
-//! values.
+//! live here, on the binary side; the catalogue crates (`shoplook-store`, `shoplook-domain`,
+//! `shoplook-http`, `shoplook-tools`) do the work and return values.
 //!
-//! Two binaries share this module: `shoplook` (this crate) and the catalogue crate's own
-//! `shoplook-catalogue` (same subcommands, so the catalogue's integration tests can run the
-//! real server), which includes this directory by path: the catalogue library cannot depend
-//! on this crate (it would be a cycle), and the front end belongs to neither library.
+//! Two binaries of this crate share this module: `shoplook` and `shoplook-catalogue` (the
+//! same subcommands, so the catalogue's integration tests can run the real server).
 
 mod ads;
 mod eval;
@@ -21,11 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use shoplook_catalogue::http::{ConnLimits, ServeConfig};
-use shoplook_catalogue::ingest::{IngestOptions, IngestProgress, Quiet};
-use shoplook_catalogue::keys::{ROLE_NAMES, Role};
-use shoplook_catalogue::store::{Store, StoreConfig, open_store};
 use shoplook_core::Engine;
+use shoplook_domain::ingest::{IngestOptions, IngestProgress, Quiet};
+use shoplook_domain::keys::{ROLE_NAMES, Role};
+use shoplook_http::{ConnLimits, ServeConfig};
+use shoplook_store::{Store, StoreConfig, open_store};
 
 pub use eval::EvalArgs;
 pub use lookup::{LookupArgs, run_lookup};
@@ -52,7 +50,7 @@ pub struct StoreArgs {
     #[arg(long, value_name = "URL", env = "SHOPLOOK_STORE")]
     pub store: Option<String>,
     /// Vector quantisation of a new embedded index: f32, f16, bf16, i8, b1.
-    #[arg(long, default_value = shoplook_catalogue::store::sqlite::DEFAULT_QUANTIZATION)]
+    #[arg(long, default_value = shoplook_store::sqlite::DEFAULT_QUANTIZATION)]
     pub quantization: String,
 }
 
@@ -80,7 +78,7 @@ impl EngineArgs {
         let dir = self
             .models
             .clone()
-            .unwrap_or_else(shoplook_catalogue::default_model_dir);
+            .unwrap_or_else(shoplook_http::default_model_dir);
         Engine::from_dir(&dir).map_err(|e| e.to_string())
     }
 
@@ -89,7 +87,7 @@ impl EngineArgs {
         let dir = self
             .models
             .clone()
-            .unwrap_or_else(shoplook_catalogue::default_model_dir);
+            .unwrap_or_else(shoplook_http::default_model_dir);
         let config = shoplook_core::EngineConfig {
             pose: Some(shoplook_core::engine::POSE_MODEL.into()),
             ..Default::default()
@@ -99,8 +97,8 @@ impl EngineArgs {
 }
 
 /// The try-it page's files: `--web-dir` (or the default) and the `--models` directory.
-fn web_dirs(web_dir: Option<PathBuf>, engine: &EngineArgs) -> shoplook_catalogue::http::WebDirs {
-    let mut dirs = shoplook_catalogue::http::WebDirs::default();
+fn web_dirs(web_dir: Option<PathBuf>, engine: &EngineArgs) -> shoplook_http::WebDirs {
+    let mut dirs = shoplook_http::WebDirs::default();
     if let Some(w) = web_dir {
         dirs.web = w;
     }
@@ -165,7 +163,7 @@ pub enum CatalogueCommand {
         max_connections_per_ip: usize,
         /// Days the search and event logs are kept (purged hourly; the learned ranking is
         /// rebuilt from what remains).
-        #[arg(long, default_value_t = shoplook_catalogue::learn::RETENTION_DAYS)]
+        #[arg(long, default_value_t = shoplook_domain::learn::RETENTION_DAYS)]
         retention_days: u32,
         /// Files of the try-it page at /try (default: $SHOPLOOK_WEB or this checkout's web/;
         /// its wasm build comes from scripts/build-wasm.sh).
@@ -243,7 +241,7 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             } else {
                 Box::new(Quiet)
             };
-            let summary = shoplook_catalogue::ingest::ingest_file(
+            let summary = shoplook_domain::ingest::ingest_file(
                 &engine,
                 store.as_ref(),
                 &feed,
@@ -309,32 +307,20 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
                 web: Some(web_dirs(web_dir, &engine)),
             };
             let kind = store.kind();
-            let learner =
-                shoplook_catalogue::learn::Learner::new(store.clone(), Default::default());
-            shoplook_catalogue::learn::maintain(
-                store.clone(),
-                learner.clone(),
-                retention_days,
-                std::time::Duration::from_secs(3600),
-            );
-            let ads = shoplook_catalogue::ads::Ads::new(store.clone(), Some(learner.clone()), ads);
-            let pipeline = shoplook_catalogue::search::Pipeline::with_ads(
-                Box::new(shoplook_catalogue::learn::LearnedRanker::new(learner)),
-                ads,
-            );
-            shoplook_catalogue::http::serve_blocking_with(
-                store,
-                contract.clone(),
-                cfg,
-                pipeline,
-                |addr| {
+            shoplook_http::App::new(store, contract.clone(), cfg)
+                .with_learning_and_ads(
+                    Default::default(),
+                    retention_days,
+                    Duration::from_secs(3600),
+                    ads,
+                )
+                .serve_blocking(|addr| {
                     // Scripts wait for this line (and read the port from it with --listen :0).
                     println!("listening on http://{addr} ({kind} store, model {contract})");
                     use std::io::Write;
                     let _ = std::io::stdout().flush();
-                },
-            )
-            .map_err(|e| e.to_string())
+                })
+                .map_err(|e| e.to_string())
         }
         CatalogueCommand::Keys {
             command:
@@ -349,7 +335,7 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             let role = if admin { "admin" } else { role.as_str() };
             let role = Role::parse(role, brand.as_deref()).map_err(|e| format!("--role: {e}"))?;
             let store = store.open()?;
-            let key = shoplook_catalogue::keys::create_key(store.as_ref(), &name, &role)
+            let key = shoplook_domain::keys::create_key(store.as_ref(), &name, &role)
                 .map_err(|e| e.to_string())?;
             println!("{key}");
             eprintln!(

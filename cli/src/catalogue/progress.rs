@@ -5,7 +5,7 @@ use std::cell::OnceCell;
 use std::io::Write;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use shoplook_catalogue::ingest::{Failure, IngestProgress, Settled};
+use shoplook_domain::ingest::{Failure, IngestProgress, Settled};
 
 /// A progress bar with rate and ETA on stderr.
 #[derive(Default)]

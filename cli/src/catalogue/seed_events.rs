@@ -1,12 +1,12 @@
 //! `catalogue seed-events --demo`: fills a store's search and event logs with clearly
-//! labelled synthetic traffic (`shoplook_catalogue::trends::demo`) over the products already
+//! labelled synthetic traffic (`shoplook_domain::trends::demo`) over the products already
 //! in it, so the console has something to show. Prints the true counts as JSON (the console
 //! test compares them with what the console shows).
 
 use std::path::PathBuf;
 
 use clap::Args;
-use shoplook_catalogue::trends::demo::{DEMO_KEY, DemoConfig, generate};
+use shoplook_domain::trends::demo::{DEMO_KEY, DemoConfig, generate};
 
 use super::StoreArgs;
 
@@ -52,7 +52,7 @@ pub fn run(args: &SeedEventsArgs) -> Result<(), String> {
         seed: args.seed,
         days: args.days,
         sessions_per_day: args.sessions_per_day,
-        today: shoplook_catalogue::now_s().div_euclid(86_400),
+        today: shoplook_store::now_s().div_euclid(86_400),
     };
     let truth = generate(&products, &config, |searches, events| {
         store.import_logs(searches, events).map(|_| ())

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use shoplook_catalogue::learn::plot::{Series, chart};
-use shoplook_catalogue::learn::simulate::{SimConfig, SimReport, simulate};
+use shoplook_tools::plot::{Series, chart};
+use shoplook_tools::simulate::{SimConfig, SimReport, simulate};
 
 use super::EngineArgs;
 
@@ -41,7 +41,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), String> {
     if let Some(path) = &args.plot {
         plot(&report, path)?;
     }
-    let arm = |a: &shoplook_catalogue::learn::simulate::ArmReport| {
+    let arm = |a: &shoplook_tools::simulate::ArmReport| {
         serde_json::json!({
             "ctr_at_5": round(a.ctr_at_5),
             "purchases_per_session": round(a.purchases_per_session),
@@ -80,7 +80,7 @@ fn round(x: f64) -> f64 {
 
 /// Visual in grey-blue, learned in orange.
 fn plot(report: &SimReport, path: &PathBuf) -> Result<(), String> {
-    let points = |a: &shoplook_catalogue::learn::simulate::ArmReport| -> Vec<(f64, f64)> {
+    let points = |a: &shoplook_tools::simulate::ArmReport| -> Vec<(f64, f64)> {
         a.curve
             .iter()
             .map(|p| (p.sessions as f64, p.ndcg_at_5))

@@ -8,6 +8,7 @@
 //!   needs neither (the phone builds are compiled without `onnx` and read NNEF only: a smaller
 //!   library, a faster cold start) ([`nnef`]).
 
+mod files;
 mod nnef;
 mod nnef_registry;
 #[cfg(feature = "onnx")]
@@ -20,6 +21,7 @@ use tract_nnef::prelude::*;
 use crate::error::{Error, Result};
 use crate::manifest::{InputSpec, Layout, ModelManifest};
 
+pub use files::ModelFiles;
 pub use nnef::{NNEF_EXTENSION, is_nnef_archive};
 #[cfg(feature = "onnx")]
 pub use onnx::export_nnef;

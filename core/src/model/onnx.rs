@@ -6,8 +6,8 @@ use std::io::Cursor;
 use sha2::{Digest, Sha256};
 use tract_onnx::prelude::*;
 
+use super::ModelFiles;
 use super::{input_shape, nnef};
-use crate::engine::ModelFiles;
 use crate::error::{Error, Result};
 use crate::manifest::ModelManifest;
 

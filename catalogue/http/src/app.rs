@@ -1,0 +1,182 @@
+//! The one app builder: a store, the services over it (search pipeline, learned ranking, ad
+//! auction) and the background work (flush, retention purge), wired the same way for
+//! `shoplook catalogue serve`, the tools and the tests. Background work runs as tokio tasks
+//! that stop when the server does.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use shoplook_core::ModelContract;
+use shoplook_domain::ads::{Ads, AdsConfig};
+use shoplook_domain::learn::{LearnConfig, LearnedRanker, Learner, purge_and_rebuild};
+use shoplook_domain::search::Pipeline;
+use shoplook_domain::{CatError, CatResult, Store};
+use tokio::task::JoinHandle;
+
+use crate::{ServeConfig, router_with, server};
+
+/// How often the store is flushed while serving (and once at the end).
+const FLUSH_EVERY: Duration = Duration::from_secs(60);
+
+/// The retention purge and learner rebuild, run by the server on a schedule.
+struct Maintenance {
+    learner: Arc<Learner>,
+    retention_days: u32,
+    every: Duration,
+}
+
+/// A catalogue service over one store, ready to route or serve.
+pub struct App {
+    store: Arc<dyn Store>,
+    contract: ModelContract,
+    config: ServeConfig,
+    pipeline: Pipeline,
+    maintenance: Option<Maintenance>,
+}
+
+impl App {
+    /// Today's plain search over `store`: similarity ranking, organic results only.
+    pub fn new(store: Arc<dyn Store>, contract: ModelContract, config: ServeConfig) -> Self {
+        App {
+            store,
+            contract,
+            config,
+            pipeline: Pipeline::default(),
+            maintenance: None,
+        }
+    }
+
+    /// What `serve` runs: the ranking learned from shoppers (the logs purged past
+    /// `retention_days` and the learner rebuilt, at start and every `every`) and the ad
+    /// auction of `ads`.
+    pub fn with_learning_and_ads(
+        mut self,
+        learn: LearnConfig,
+        retention_days: u32,
+        every: Duration,
+        ads: AdsConfig,
+    ) -> Self {
+        let learner = Learner::new(self.store.clone(), learn);
+        let ads = Ads::new(self.store.clone(), Some(learner.clone()), ads);
+        self.pipeline = Pipeline::with_ads(Box::new(LearnedRanker::new(learner.clone())), ads);
+        self.maintenance = Some(Maintenance {
+            learner,
+            retention_days,
+            every,
+        });
+        self
+    }
+
+    /// A search pipeline of the caller's (another `Ranker` or `Blender`), with no maintenance.
+    pub fn with_pipeline(mut self, pipeline: Pipeline) -> Self {
+        self.pipeline = pipeline;
+        self.maintenance = None;
+        self
+    }
+
+    /// The axum app alone (no background work): for callers that run their own server.
+    pub fn router(self) -> Router {
+        router_with(self.store, self.contract, &self.config, self.pipeline)
+    }
+
+    /// Serves until Ctrl-C or SIGTERM.
+    pub async fn serve(self, ready: impl FnOnce(SocketAddr)) -> CatResult<()> {
+        self.serve_until(shutdown_signal(), ready).await
+    }
+
+    /// Serves until `shutdown` completes: requests in flight are finished, the background
+    /// tasks stopped, and the store flushed.
+    pub async fn serve_until(
+        mut self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        ready: impl FnOnce(SocketAddr),
+    ) -> CatResult<()> {
+        let listen = self.config.listen;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| CatError::os_at(format!("cannot listen on {listen}"), e))?;
+        let addr = listener.local_addr()?;
+        let store = self.store.clone();
+        let limits = self.config.limits.clone();
+        let mut tasks: Vec<JoinHandle<()>> = vec![tokio::spawn(flush_every(store.clone()))];
+        if let Some(m) = self.maintenance.take() {
+            tasks.push(tokio::spawn(maintain_every(store.clone(), m)));
+        }
+        let app = router_with(store.clone(), self.contract, &self.config, self.pipeline);
+        tracing::info!(%addr, store = store.kind(), limits = ?limits, "serving");
+        ready(addr);
+        server::serve_connections(listener, app, limits, shutdown).await;
+        for t in &tasks {
+            t.abort();
+        }
+        tokio::task::spawn_blocking(move || store.flush()).await??;
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    /// [`App::serve`] on a runtime of its own, for a binary's `main`.
+    pub fn serve_blocking(self, ready: impl FnOnce(SocketAddr)) -> CatResult<()> {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(self.serve(ready))
+    }
+}
+
+async fn flush_every(store: Arc<dyn Store>) {
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let s = store.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Err(e) = s.flush() {
+                tracing::error!(error = %e, "flush failed");
+            }
+        })
+        .await;
+    }
+}
+
+/// The retention purge at once and then every `m.every`, each followed by the learner's
+/// rebuild from the logs that remain (so nothing purged is remembered).
+async fn maintain_every(store: Arc<dyn Store>, m: Maintenance) {
+    let m = Arc::new(m);
+    let mut tick = tokio::time::interval(m.every);
+    loop {
+        tick.tick().await;
+        let (s, m) = (store.clone(), m.clone());
+        let _ = tokio::task::spawn_blocking(move || {
+            match purge_and_rebuild(s.as_ref(), &m.learner, m.retention_days) {
+                Ok(p) => tracing::info!(
+                    searches = p.searches,
+                    events = p.events,
+                    retention_days = m.retention_days,
+                    "purged the logs"
+                ),
+                Err(e) => tracing::error!(error = %e, "purge failed"),
+            }
+        })
+        .await;
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,233 @@
+//! Sponsored products as stored: campaigns, the ads each search served (`ad_serves`), the clicks
+//! charged (`ad_clicks`) and each campaign's spend per day (`campaign_days`). The auction,
+//! pacing and the HTTP routes are in `shoplook_domain::ads`; this is what both stores keep and the one
+//! operation that must be atomic in the database: [`CampaignStore::charge_click`].
+//!
+//! Money is in integer minor units (cents) of the service's one billing currency; days are UTC
+//! days since the Unix epoch ([`day_of`]).
+
+use std::collections::HashMap;
+
+use shoplook_core::wire::Product;
+
+use crate::error::{CatError, CatResult};
+
+/// How a campaign's daily budget is spent over the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pacing {
+    /// Spread over the day: by time `t` at most the share of the budget that the elapsed part of
+    /// the day (plus some slack) allows.
+    Even,
+    /// As fast as clicks come, up to the daily budget.
+    Asap,
+}
+
+impl Pacing {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Pacing::Even => "even",
+            Pacing::Asap => "asap",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> CatResult<Pacing> {
+        match s {
+            "even" => Ok(Pacing::Even),
+            "asap" => Ok(Pacing::Asap),
+            _ => Err(CatError::store(format!(
+                "unknown pacing {s:?} in a campaign"
+            ))),
+        }
+    }
+}
+
+/// A campaign: one product promoted at a bid per click, within a daily budget.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Campaign {
+    /// `cmp_` + 16 hex digits.
+    pub id: String,
+    /// The name of the advertiser key that made it: keys of that name manage it.
+    pub advertiser: String,
+    pub name: String,
+    pub product_id: String,
+    /// Most the advertiser pays for a click (cents).
+    pub bid_cents: i64,
+    /// Most the campaign is charged in one UTC day (cents).
+    pub daily_budget_cents: i64,
+    pub pacing: Pacing,
+    /// Most times one app session is shown this campaign's ad in a UTC day.
+    pub frequency_cap: u32,
+    /// Unix seconds.
+    pub starts_at: i64,
+    /// Unix seconds (exclusive); `None`: until paused.
+    pub ends_at: Option<i64>,
+    pub paused: bool,
+    pub created_at: i64,
+    /// Charged today (the day asked for by the read; 0 as written).
+    pub spent_today_cents: i64,
+}
+
+impl Campaign {
+    /// Not paused, and `now` within its flight.
+    pub fn is_live(&self, now: i64) -> bool {
+        !self.paused && self.starts_at <= now && self.ends_at.is_none_or(|e| now < e)
+    }
+}
+
+/// A live campaign with its product and the product's vector, for the auction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveCampaign {
+    pub campaign: Campaign,
+    pub product: Product,
+    pub embedding: Vec<f32>,
+}
+
+/// One ad a search served: what a click on it is charged against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdServe {
+    pub query_id: String,
+    pub campaign_id: String,
+    pub product_id: String,
+    /// 1-based position in the results.
+    pub position: u32,
+    /// The auction's price for a click on it (cents).
+    pub price_cents: i64,
+    /// The key that searched (only it may click).
+    pub key_name: String,
+    pub session_id: Option<String>,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// A click to charge: `price_cents` to `campaign_id` for `query_id`, as long as the day's
+/// spend stays within `cap_cents` (the daily budget, or less under pacing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClickCharge {
+    pub campaign_id: String,
+    pub query_id: String,
+    pub price_cents: i64,
+    pub cap_cents: i64,
+    /// Unix seconds (the day charged is [`day_of`] it).
+    pub at: i64,
+}
+
+/// What [`CampaignStore::charge_click`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charged {
+    /// Charged: the day's spend grew by the price.
+    Yes,
+    /// This (query, campaign) was charged before: nothing done.
+    Already,
+    /// The price would take the day's spend past the cap, or the campaign is paused or out
+    /// of its flight: nothing written.
+    Refused,
+}
+
+/// One UTC day of a campaign.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CampaignDay {
+    /// UTC days since the Unix epoch.
+    pub day: i64,
+    /// Ads served.
+    pub impressions: u64,
+    /// Clicks charged.
+    pub clicks: u64,
+    pub spend_cents: i64,
+}
+
+pub trait CampaignStore {
+    /// Stores a new campaign (its id must be new).
+    fn create_campaign(&self, c: &Campaign) -> CatResult<()>;
+    /// A campaign with the spend of UTC day `today`.
+    fn campaign(&self, id: &str, today: i64) -> CatResult<Option<Campaign>>;
+    /// The campaigns of `advertiser` (every campaign for `None`), oldest first, with the spend
+    /// of `today`.
+    fn campaigns(&self, advertiser: Option<&str>, today: i64) -> CatResult<Vec<Campaign>>;
+    /// Pauses or resumes; `false` when there is no such campaign.
+    fn set_paused(&self, id: &str, paused: bool) -> CatResult<bool>;
+    /// The campaigns live at `now` whose product exists, with the product, its vector and the
+    /// spend of `now`'s day.
+    fn live_campaigns(&self, now: i64) -> CatResult<Vec<LiveCampaign>>;
+    /// Logs the ads a search served.
+    fn record_ad_serves(&self, serves: &[AdServe]) -> CatResult<()>;
+    /// How many ads of each campaign `session_id` was served on UTC day `day`.
+    fn session_serves(&self, session_id: &str, day: i64) -> CatResult<HashMap<String, u32>>;
+    /// The ad of `product_id` that search `query_id` served, if it served one.
+    fn ad_serve(&self, query_id: &str, product_id: &str) -> CatResult<Option<AdServe>>;
+    /// Charges a click, atomically in the database: the click is recorded once per (query,
+    /// campaign), and the day's spend grows only while `spend + price <= cap` and `<= the
+    /// daily budget`, checked and written in one statement under the row's lock, so that no
+    /// number of concurrent clicks, from any number of server processes, overspends.
+    fn charge_click(&self, charge: &ClickCharge) -> CatResult<Charged>;
+    /// The campaign's days with ads served or clicks charged, oldest first.
+    fn campaign_days(&self, id: &str) -> CatResult<Vec<CampaignDay>>;
+}
+
+/// The UTC day (days since the Unix epoch) of a time in Unix seconds.
+pub fn day_of(t: i64) -> i64 {
+    t.div_euclid(86_400)
+}
+
+/// Joins per-day impressions and (clicks, spend) into days, oldest first.
+pub(crate) fn merge_days(
+    impressions: Vec<(i64, i64)>,
+    charged: Vec<(i64, i64, i64)>,
+) -> Vec<CampaignDay> {
+    let mut days: std::collections::BTreeMap<i64, CampaignDay> = Default::default();
+    for (day, n) in impressions {
+        let d = days.entry(day).or_default();
+        d.day = day;
+        d.impressions = n as u64;
+    }
+    for (day, clicks, spend) in charged {
+        let d = days.entry(day).or_default();
+        d.day = day;
+        d.clicks = clicks as u64;
+        d.spend_cents = spend;
+    }
+    days.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_utc_and_merge_in_order() {
+        assert_eq!(day_of(0), 0);
+        assert_eq!(day_of(86_399), 0);
+        assert_eq!(day_of(86_400), 1);
+        assert_eq!(day_of(-1), -1);
+        let d = merge_days(vec![(5, 10), (3, 4)], vec![(5, 2, 80), (7, 1, 40)]);
+        let got: Vec<_> = d
+            .iter()
+            .map(|d| (d.day, d.impressions, d.clicks, d.spend_cents))
+            .collect();
+        assert_eq!(got, [(3, 4, 0, 0), (5, 10, 2, 80), (7, 0, 1, 40)]);
+    }
+
+    #[test]
+    fn live_means_unpaused_within_the_flight() {
+        let mut c = Campaign {
+            id: "cmp_0".into(),
+            advertiser: "a".into(),
+            name: "n".into(),
+            product_id: "p".into(),
+            bid_cents: 1,
+            daily_budget_cents: 1,
+            pacing: Pacing::Asap,
+            frequency_cap: 1,
+            starts_at: 100,
+            ends_at: Some(200),
+            paused: false,
+            created_at: 0,
+            spent_today_cents: 0,
+        };
+        assert!(!c.is_live(99) && c.is_live(100) && c.is_live(199) && !c.is_live(200));
+        c.ends_at = None;
+        assert!(c.is_live(1 << 40));
+        c.paused = true;
+        assert!(!c.is_live(150));
+    }
+}
