@@ -3,7 +3,8 @@
 # data dir) and a real PostgreSQL 18 + pgvector started here on loopback (never a mock).
 # scripts/test.sh runs the same suites inside its one `cargo t`; this is the narrow run by hand.
 #
-#   scripts/test-catalogue.sh [cargo test args]   (default: the catalogue's test targets)
+#   scripts/test-catalogue.sh [cargo test args]   (default: the catalogue crates' tests, then
+#                                                  the server tests cli/tests/catalogue_*.rs)
 #
 # Port: $SHOPLOOK_TEST_PG_PORT (default 54331, so it does not clash with a dev cluster on 54329).
 set -euo pipefail
@@ -21,8 +22,11 @@ export SHOPLOOK_TEST_PG_URL="$url"
 echo "[test-catalogue] PostgreSQL + pgvector at $url" >&2
 
 cd "$root"
-if [ "$#" -eq 0 ]; then
-  set -- $(for t in catalogue/tests/*.rs; do printf -- '--test %s ' "$(basename "$t" .rs)"; done)
-fi
 # `cargo t`: the release build every suite shares (.cargo/config.toml).
-cargo t "$@"
+if [ "$#" -gt 0 ]; then
+  exec cargo t "$@"
+fi
+cargo t -p shoplook-store -p shoplook-domain -p shoplook-http -p shoplook-tools
+server_tests=()
+for t in cli/tests/catalogue_*.rs; do server_tests+=(--test "$(basename "$t" .rs)"); done
+cargo t -p shoplook-cli "${server_tests[@]}"
