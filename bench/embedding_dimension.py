@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How many dimensions do real embeddings actually use? (issue #3, scale benchmark)
 
-The scale benchmark (`catalogue/src/bin/scale-bench.rs`) runs on synthetic vectors: isotropic
+The scale benchmark (`catalogue/tools/src/bin/scale-bench/`) runs on synthetic vectors: isotropic
 random unit vectors (the worst case, as the issue asks) and `--latent D` vectors whose intrinsic
 dimension is D. This script measures real embeddings of the shipped embedder to say which of
 the two a real catalogue looks like. It embeds random square crops of real photos, the same way

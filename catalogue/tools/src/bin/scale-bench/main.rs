@@ -1,6 +1,6 @@
 //! Scale benchmark of the catalogue stores (issue #3, item 9). Not a test.
 //!
-//!     cargo run --release -p shoplook-catalogue --bin scale-bench -- \
+//!     cargo run --release -p shoplook-tools --bin scale-bench -- \
 //!         --n 100000 [--pg postgres://...] [--queries 500] [--load-seconds 10] [--wrk wrk]
 //!
 //! For each store: build time (rows + HNSW index), memory, single-client p50/p99 search
