@@ -156,6 +156,8 @@ fn include(b: &mut (f32, f32, f32, f32), k: Keypoint, margin: f32) {
 
 /// The person's size in pixels, about their torso length, from the best visible evidence:
 /// torso; shoulder width; thigh; shin; head. `None` when nothing measurable is visible.
+/// (The regions use the same measure through `body_scale_of`; this entry point is the tests'.)
+#[cfg(test)]
 pub fn body_scale(pose: &Pose, img_w: f32, img_h: f32, rules: &GarmentRules) -> Option<f32> {
     let b = Body {
         kps: &pose.keypoints,

@@ -40,21 +40,6 @@ pub struct Pose {
     pub keypoints: [Keypoint; KEYPOINTS],
 }
 
-impl Pose {
-    /// The pose with every coordinate multiplied by (sx, sy).
-    pub fn scaled(&self, sx: f32, sy: f32) -> Pose {
-        Pose {
-            bbox: self.bbox.scaled(sx, sy),
-            score: self.score,
-            keypoints: self.keypoints.map(|k| Keypoint {
-                x: k.x * sx,
-                y: k.y * sy,
-                score: k.score,
-            }),
-        }
-    }
-}
-
 /// A loaded pose model. Immutable after loading; safe to share between threads.
 pub struct PoseModel {
     manifest: ModelManifest,
