@@ -572,9 +572,12 @@ mod tests {
         assert_eq!(body["category"], "shoes");
     }
 
+    /// An answer of the app's transport and the error it must become.
+    type StatusCase = (HttpResponse, fn(&Error) -> bool);
+
     #[test]
     fn app_transport_statuses_map_to_typed_errors() {
-        let cases: Vec<(HttpResponse, fn(&Error) -> bool)> = vec![
+        let cases: Vec<StatusCase> = vec![
             (
                 answer(
                     401,

@@ -98,6 +98,7 @@ mod edge_tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::approx_constant)] // 0.3183 is an arbitrary step, not 1/pi
     fn regions_ending_on_the_edge_never_fall_outside_after_rounding() {
         // Regions clamped to the right/bottom edge at many fractional offsets: f32 rounding
         // once put `x + width` an ulp past the edge and the resizer panicked.

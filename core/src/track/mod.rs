@@ -168,7 +168,8 @@ impl Tracker {
             Schedule::Adaptive {
                 share,
                 max_interval_ms,
-            } if !(share > 0.0 && share <= 1.0) || !(max_interval_ms > 0.0) => {
+                // Written so that NaN fails too (every comparison with NaN is false).
+            } if !(share > 0.0 && share <= 1.0 && max_interval_ms > 0.0) => {
                 return bad(format!(
                     "adaptive share {share} must be in (0, 1], max_interval_ms {max_interval_ms} > 0"
                 ));
@@ -216,7 +217,7 @@ impl Tracker {
             return true;
         };
         match self.config.schedule {
-            Schedule::EveryNth(n) => self.stats.frames % n as u64 == 0,
+            Schedule::EveryNth(n) => self.stats.frames.is_multiple_of(n as u64),
             Schedule::Adaptive {
                 share,
                 max_interval_ms,
