@@ -665,29 +665,6 @@ fn frequency_cap_per_session(backend: Backend) {
     assert_eq!(m.report(&a, &id(&c))["total"]["impressions"], 2 + 1 + 4);
 }
 
-macro_rules! both_stores {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $case() {
-                    super::$case(super::Backend::sqlite(stringify!($case)));
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $case() {
-                    if let Some(b) = super::Backend::postgres() {
-                        super::$case(b);
-                    }
-                }
-            )*
-        }
-    };
-}
-
 both_stores!(
     budget_is_never_overspent,
     a_click_is_charged_once_per_search,

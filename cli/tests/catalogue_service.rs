@@ -830,19 +830,6 @@ fn lookup_labels_sponsored_results(backend: Backend) {
     );
 }
 
-macro_rules! both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $name() { super::$name(super::Backend::sqlite(stringify!($name))); })*
-        }
-        mod postgres {
-            $(#[test] fn $name() {
-                if let Some(b) = super::Backend::postgres() { super::$name(b); }
-            })*
-        }
-    };
-}
-
 both_stores!(
     ingest_then_lookup,
     lookup_labels_sponsored_results,

@@ -293,3 +293,31 @@ pub fn test_feed(dir: &Path) -> PathBuf {
 
 /// Products in `test_feed` that ingest (19 demo products + the out-of-stock cup).
 pub const GOOD_PRODUCTS: u64 = 20;
+
+/// Runs each case (a function taking a [`Backend`]) against both stores: `sqlite::CASE` in a
+/// fresh data dir and `postgres::CASE` in a fresh database (skipped without a server outside
+/// CI). The server tests' counterpart of the store crate's conformance macro: these cases go
+/// through the real binary over HTTP.
+#[macro_export]
+macro_rules! both_stores {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $case() {
+                    super::$case(super::Backend::sqlite(stringify!($case)));
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $case() {
+                    if let Some(b) = super::Backend::postgres() {
+                        super::$case(b);
+                    }
+                }
+            )*
+        }
+    };
+}
