@@ -41,12 +41,12 @@ fuzz_target!(|data: &[u8]| {
         _ => parse_json::<Value>(body).and_then(|value| {
             let batch = validate_batch(&contract, value)?;
             assert!(!batch.is_empty());
-            for (product, hash, embedding) in batch {
-                assert_eq!(hash.len(), 64);
-                assert_eq!(embedding.len(), contract.dim);
-                let again = validate_value(serde_json::to_value(&product).unwrap())
+            for checked in batch {
+                assert_eq!(checked.content_hash.len(), 64);
+                assert_eq!(checked.embedding.len(), contract.dim);
+                let again = validate_value(serde_json::to_value(&checked.product).unwrap())
                     .expect("a validated product validates again");
-                assert_eq!(again, product);
+                assert_eq!(again, checked.product);
             }
             Ok(())
         }),

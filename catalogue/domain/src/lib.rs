@@ -15,10 +15,13 @@
 //! and every vector carries its model contract: a query under another contract is refused.
 
 pub mod ads;
+pub mod events;
 pub mod feed;
 pub mod ingest;
 pub mod keys;
 pub mod learn;
+pub mod products;
+pub mod rules;
 pub mod search;
 pub mod trends;
 

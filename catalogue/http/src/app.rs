@@ -13,6 +13,7 @@ use shoplook_core::ModelContract;
 use shoplook_domain::ads::{Ads, AdsConfig};
 use shoplook_domain::learn::{LearnConfig, LearnedRanker, Learner, purge_and_rebuild};
 use shoplook_domain::search::Pipeline;
+use shoplook_domain::trends::TrendsConfig;
 use shoplook_domain::{CatError, CatResult, Store};
 use tokio::task::JoinHandle;
 
@@ -34,19 +35,28 @@ pub struct App {
     contract: ModelContract,
     config: ServeConfig,
     pipeline: Pipeline,
+    trends: TrendsConfig,
     maintenance: Option<Maintenance>,
 }
 
 impl App {
-    /// Today's plain search over `store`: similarity ranking, organic results only.
+    /// Today's plain search over `store`: similarity ranking, organic results only; trend
+    /// reports with the default privacy settings.
     pub fn new(store: Arc<dyn Store>, contract: ModelContract, config: ServeConfig) -> Self {
         App {
             store,
             contract,
             config,
             pipeline: Pipeline::default(),
+            trends: TrendsConfig::default(),
             maintenance: None,
         }
+    }
+
+    /// The trend reports' privacy settings (`k`, noise), filled once by the caller at start.
+    pub fn with_trends(mut self, trends: TrendsConfig) -> Self {
+        self.trends = trends;
+        self
     }
 
     /// What `serve` runs: the ranking learned from shoppers (the logs purged past
@@ -79,7 +89,13 @@ impl App {
 
     /// The axum app alone (no background work): for callers that run their own server.
     pub fn router(self) -> Router {
-        router_with(self.store, self.contract, &self.config, self.pipeline)
+        router_with(
+            self.store,
+            self.contract,
+            &self.config,
+            self.pipeline,
+            self.trends,
+        )
     }
 
     /// Serves until Ctrl-C or SIGTERM.
@@ -105,7 +121,13 @@ impl App {
         if let Some(m) = self.maintenance.take() {
             tasks.push(tokio::spawn(maintain_every(store.clone(), m)));
         }
-        let app = router_with(store.clone(), self.contract, &self.config, self.pipeline);
+        let app = router_with(
+            store.clone(),
+            self.contract,
+            &self.config,
+            self.pipeline,
+            self.trends,
+        );
         tracing::info!(%addr, store = store.kind(), limits = ?limits, "serving");
         ready(addr);
         server::serve_connections(listener, app, limits, shutdown).await;

@@ -1,5 +1,6 @@
 //! `POST /v1/events`: impressions, clicks and purchases, stored with the key's name; a click on
-//! an ad is charged to its campaign (`shoplook_domain::ads`).
+//! an ad is charged to its campaign. The rules are the domain's
+//! (`shoplook_domain::events::EventService`).
 
 use std::sync::Arc;
 
@@ -12,9 +13,8 @@ use serde_json::{Value, json};
 use shoplook_core::wire::Event;
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiKey, JsonBody, from_json_value, integral_fields, quoted, require_objects};
-use shoplook_domain::error::CatError;
+use super::error::ApiResult;
+use super::extract::{ApiKey, JsonBody, from_json_value, integral_fields, require_objects};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/v1/events", post(post_event))
@@ -28,41 +28,21 @@ async fn post_event(
     require_objects(&body, &[])?;
     integral_fields(&mut body, &["position"]);
     let event: Event = from_json_value(body)?;
-    shoplook_domain::store::searches::check_event(&event)?;
-    validate_event(&event)?;
-    // Product ids hold no control characters (feeds and the API refuse them), so such an id
-    // names no product: 404 without asking the store (PostgreSQL cannot even hold a NUL).
-    if !super::products::may_exist(&event.product_id) {
-        return Err(CatError::NotFound(format!("product {}", quoted(&event.product_id))).into());
-    }
     let st = state.clone();
-    let fresh = super::blocking(move || {
-        if st.store.get(&event.product_id)?.is_none() {
-            return Err(CatError::NotFound(format!(
-                "product {:?}",
-                event.product_id
-            )));
-        }
-        let fresh = st.store.record_event(&event, &key.name)?;
-        // A click on an ad is charged to its campaign, once per search, within its budget;
-        // a duplicate is charged again only if the first try did not reach the store.
-        if let Some(ads) = st.pipeline.ads() {
-            ads.charge_click(&key.name, &event, shoplook_domain::now_s())?;
-        }
-        Ok(fresh)
+    let recorded = super::blocking(move || {
+        st.events
+            .record(&event, &key.name, shoplook_domain::now_s())
     })
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"stored": true, "duplicate": !fresh})),
+        Json(json!({"stored": true, "duplicate": !recorded.fresh})),
     )
         .into_response())
 }
 
-/// Checks a `POST /v1/events` body beyond its JSON shape.
+/// Checks a `POST /v1/events` body beyond its JSON shape, as the handler does before the
+/// store is asked (`shoplook_domain::events::validate_event`).
 pub fn validate_event(event: &Event) -> ApiResult<()> {
-    if !(1..=200).contains(&event.product_id.chars().count()) {
-        return Err(ApiError::bad("`product_id` must be 1..=200 characters"));
-    }
-    Ok(())
+    Ok(shoplook_domain::events::validate_event(event)?)
 }

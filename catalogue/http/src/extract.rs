@@ -161,18 +161,8 @@ impl<S: Send + Sync> FromRequestParts<S> for PathSegment {
     }
 }
 
-/// A client-supplied string as quoted back in a message: at most 64 characters, so an error
-/// never echoes a huge input (`"aaa…" (10000 characters)`).
-pub fn quoted(s: &str) -> String {
-    const SHOWN: usize = 64;
-    let n = s.chars().count();
-    if n <= SHOWN {
-        format!("{s:?}")
-    } else {
-        let head: String = s.chars().take(SHOWN).collect();
-        format!("{:?} ({n} characters)", format!("{head}…"))
-    }
-}
+/// A client-supplied string as quoted back in a message (the domain's rule, one copy).
+pub use shoplook_domain::rules::quoted;
 
 /// Scales every `embedding` of a request body (a search, a product, or a batch of them) to
 /// unit length. The numbers are read as f64, as JSON Schema reads them, so the rule is exactly

@@ -45,10 +45,14 @@ pub use server::ConnLimits;
 pub use try_page::{WebDirs, default_model_dir};
 
 use crate::metrics::Metrics;
+use shoplook_domain::ads::campaigns::CampaignService;
 use shoplook_domain::error::CatError;
+use shoplook_domain::events::EventService;
 use shoplook_domain::keys::{KeyCache, RateLimiter};
+use shoplook_domain::products::ProductService;
 use shoplook_domain::search::Pipeline;
 use shoplook_domain::store::Store;
+use shoplook_domain::trends::TrendsConfig;
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -78,11 +82,16 @@ impl Default for ServeConfig {
     }
 }
 
-/// What every handler shares.
+/// What every handler shares: the store, the services over it that handlers call, and the
+/// settings filled once at start-up.
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub contract: ModelContract,
     pub pipeline: Pipeline,
+    products: ProductService,
+    events: EventService,
+    campaigns: CampaignService,
+    trends: TrendsConfig,
     keys: KeyCache,
     limiter: RateLimiter,
     metrics: Metrics,
@@ -212,8 +221,14 @@ pub(crate) fn router_with(
     contract: ModelContract,
     config: &ServeConfig,
     pipeline: Pipeline,
+    trends: TrendsConfig,
 ) -> Router {
+    let ads = pipeline.ads().cloned();
     let state = Arc::new(AppState {
+        products: ProductService::new(store.clone()),
+        events: EventService::new(store.clone(), ads.clone()),
+        campaigns: CampaignService::new(store.clone(), ads),
+        trends,
         store,
         contract,
         pipeline,

@@ -22,6 +22,7 @@ use clap::{Args, Subcommand};
 use shoplook_core::Engine;
 use shoplook_domain::ingest::{IngestOptions, IngestProgress, Quiet};
 use shoplook_domain::keys::{ROLE_NAMES, Role};
+use shoplook_domain::trends::TrendsConfig;
 use shoplook_http::{ConnLimits, ServeConfig};
 use shoplook_store::{Store, StoreConfig, open_store};
 
@@ -64,6 +65,22 @@ impl StoreArgs {
     pub fn open(&self) -> Result<Box<dyn Store>, String> {
         open_store(&self.config()).map_err(|e| e.to_string())
     }
+}
+
+/// A setting read once at start from the environment variable `name`; unset, or a value that
+/// does not parse, leaves the default.
+fn env_setting<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok()?.parse().ok()
+}
+
+/// The trend reports' privacy settings, read once at start: `SHOPLOOK_TRENDS_K` (distinct
+/// sessions per published cell; at least 2, default 20) and `SHOPLOOK_TRENDS_EPSILON` (Laplace
+/// noise of scale 1/epsilon, > 0; default none). A value outside those is ignored.
+fn trends_settings() -> TrendsConfig {
+    TrendsConfig::with_settings(
+        env_setting("SHOPLOOK_TRENDS_K"),
+        env_setting("SHOPLOOK_TRENDS_EPSILON"),
+    )
 }
 
 #[derive(Args, Clone, Debug)]
@@ -308,6 +325,7 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             };
             let kind = store.kind();
             shoplook_http::App::new(store, contract.clone(), cfg)
+                .with_trends(trends_settings())
                 .with_learning_and_ads(
                     Default::default(),
                     retention_days,

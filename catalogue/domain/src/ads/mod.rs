@@ -3,7 +3,7 @@
 //! relevant to the query; a click on an ad is charged once, never past the budget.
 //!
 //! ```text
-//! /v1/campaigns ──▶ CampaignStore (store/campaigns.rs; both stores)
+//! /v1/campaigns ──▶ campaigns.rs (rules, CampaignService) ──▶ CampaignStore (both stores)
 //! /v1/search ─▶ retrieve ─▶ rank ─▶ AdsBlender: live campaigns (cached 1 s)
 //!                                     ─ floor: similarity >= min_similarity, category/filters, in stock
 //!                                     ─ budget/pacing (pacing.rs), frequency cap per session
@@ -17,6 +17,7 @@
 //! seen gets the global rate), or [`AdsConfig::prior_ctr`] without a learner.
 
 pub mod auction;
+pub mod campaigns;
 pub mod pacing;
 pub mod report;
 

@@ -8,6 +8,7 @@
 //! - `looks.rs`: clusters of a week's query embeddings.
 //! - `noise.rs`: optional Laplace noise on the published counts.
 //! - `report.rs`: the viewer's rows, growth, top and rising products, CSV.
+//! - `query.rs`: a report's parameters, and who may read it.
 //!
 //! Only completed weeks are reported, and only those the log retention has not started to
 //! purge: a reported cell never changes afterwards, so reports made at different times give
@@ -19,13 +20,17 @@ pub mod guard;
 pub mod looks;
 pub mod noise;
 pub mod privacy;
+pub mod query;
 pub mod report;
 
 pub use crate::store::trends::{Activity, ActivityKind, ProductFacts, QueryVector};
+pub use query::{AccessError, Format, QueryError, parse_query, viewer_of};
 pub use report::{Report, Row, build_report};
 
 /// Default privacy threshold: distinct sessions per published cell.
 pub const DEFAULT_K: usize = 20;
+/// Least privacy threshold a server may be given (one session alone is never a crowd).
+pub const MIN_K: usize = 2;
 /// Most weeks a report covers.
 pub const MAX_WEEKS: u32 = 12;
 
@@ -55,7 +60,8 @@ pub enum Viewer {
     Brand(String),
 }
 
-/// The privacy settings of the reports.
+/// The privacy settings of the reports: plain values, filled once when the server starts
+/// (`shoplook catalogue serve` reads them from its environment) and held by the HTTP app.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrendsConfig {
     /// Distinct sessions a published cell counts at least.
@@ -72,6 +78,18 @@ impl Default for TrendsConfig {
             k: DEFAULT_K,
             epsilon: None,
             retention_days: crate::store::searches::DEFAULT_RETENTION_DAYS,
+        }
+    }
+}
+
+impl TrendsConfig {
+    /// The defaults with a server's own settings: `k` if at least [`MIN_K`], `epsilon` if a
+    /// finite number > 0; a setting outside that is ignored, the default stays.
+    pub fn with_settings(k: Option<usize>, epsilon: Option<f64>) -> Self {
+        TrendsConfig {
+            k: k.filter(|k| *k >= MIN_K).unwrap_or(DEFAULT_K),
+            epsilon: epsilon.filter(|e| e.is_finite() && *e > 0.0),
+            ..TrendsConfig::default()
         }
     }
 }
@@ -102,6 +120,19 @@ mod tests {
         assert_eq!(iso_date(11_016), "2000-02-29");
         assert_eq!(iso_date(59), "1970-03-01");
         assert_eq!(iso_date(-1), "1969-12-31");
+    }
+
+    #[test]
+    fn settings_outside_their_range_leave_the_defaults() {
+        let c = TrendsConfig::with_settings(Some(5), Some(0.5));
+        assert_eq!((c.k, c.epsilon), (5, Some(0.5)));
+        for (k, e) in [
+            (Some(1), Some(0.0)),
+            (None, Some(f64::NAN)),
+            (Some(0), Some(-1.0)),
+        ] {
+            assert_eq!(TrendsConfig::with_settings(k, e), TrendsConfig::default());
+        }
     }
 
     #[test]

@@ -24,12 +24,10 @@ use crate::AppState;
 use crate::console::campaigns::CampaignRow;
 use crate::console::{self, Dashboard};
 use crate::error::ApiResult;
-use crate::trends::{parse_query, trends_config};
-use shoplook_domain::ads::report::{CampaignView, Report as CampaignReport};
+use shoplook_domain::ads::campaigns::CampaignScope;
 use shoplook_domain::error::CatResult;
-use shoplook_domain::store::campaigns::day_of;
 use shoplook_domain::store::{KeyInfo, Role};
-use shoplook_domain::trends::{Granularity, Viewer, build_report};
+use shoplook_domain::trends::{Granularity, Viewer, build_report, parse_query};
 
 const COOKIE: &str = "shoplook_key";
 
@@ -100,57 +98,41 @@ async fn get_console(
                     "Bad filters",
                     &format!(
                         "<main id=\"main\"><p role=\"alert\">{}</p><a href=\"/console\">Back</a></main>",
-                        console::esc(&e)
+                        console::esc(&e.to_string())
                     ),
                 ),
             ));
         }
     };
+    // A brand key's own brand, whatever the filters say; no reports for other roles.
     let viewer = match &key.role {
         Role::Admin => Some(Viewer::Admin),
         Role::Brand { brand } => Some(Viewer::Brand(brand.clone())),
         _ => None,
     };
-    // Campaigns: an advertiser's own, every one for an admin, none for other roles.
-    let campaign_owner = match &key.role {
-        Role::Admin => Some(None),
-        Role::Advertiser => Some(Some(key.name.clone())),
-        _ => None,
-    };
-    let currency = crate::campaigns::ads_config(&state).currency;
     let st = state.clone();
     let qc = q.clone();
+    let kc = key.clone();
     let (report, stats, facts, campaigns) = crate::blocking(move || {
-        let report = match &viewer {
-            Some(v) => Some(build_report(
-                st.store.as_ref(),
-                &qc,
-                v,
-                &trends_config(),
-                shoplook_domain::now_s(),
-            )?),
-            None => None,
-        };
         let now = shoplook_domain::now_s();
-        let campaigns = match campaign_owner {
-            Some(owner) => Some(
-                st.store
-                    .campaigns(owner.as_deref(), day_of(now))?
+        let report = viewer
+            .map(|v| build_report(st.store.as_ref(), &qc, &v, &st.trends, now))
+            .transpose()?;
+        // Campaigns: an advertiser's own, every one for an admin, none for other roles.
+        let campaigns = CampaignScope::of(&kc)
+            .map(|scope| {
+                st.campaigns
+                    .list(scope, now)?
                     .iter()
                     .map(|c| {
                         Ok(CampaignRow {
-                            view: CampaignView::new(c, now, &currency),
-                            report: CampaignReport::new(
-                                &c.id,
-                                &currency,
-                                &st.store.campaign_days(&c.id)?,
-                            ),
+                            view: st.campaigns.view(c, now),
+                            report: st.campaigns.report(c)?,
                         })
                     })
-                    .collect::<CatResult<Vec<_>>>()?,
-            ),
-            None => None,
-        };
+                    .collect::<CatResult<Vec<_>>>()
+            })
+            .transpose()?;
         Ok((
             report,
             st.store.stats()?,

@@ -1,0 +1,161 @@
+//! Shoppers' events (`POST /v1/events`): impressions, clicks and purchases of a product of the
+//! catalogue, stored with the key's name; a click on an ad is charged to its campaign
+//! ([`crate::ads`]).
+
+use std::sync::Arc;
+
+use shoplook_core::wire::Event;
+
+use crate::ads::Ads;
+use crate::error::{CatError, CatResult};
+use crate::rules::{may_exist, quoted};
+use crate::store::Store;
+use crate::store::campaigns::Charged;
+
+/// Longest product id an event may name (in characters; the longest a product's can be).
+pub const MAX_PRODUCT_ID_CHARS: usize = 200;
+
+/// Why an event is refused before the store is asked; the Display is the message clients see.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("`product_id` must be 1..={MAX_PRODUCT_ID_CHARS} characters")]
+    ProductIdLength { chars: usize },
+}
+
+impl From<EventError> for CatError {
+    fn from(e: EventError) -> Self {
+        CatError::Invalid(e.to_string())
+    }
+}
+
+/// Checks an event beyond its JSON shape: the learning fields (`position`, `session_id`,
+/// `query_id`), then the product id's length.
+pub fn validate_event(event: &Event) -> CatResult<()> {
+    crate::store::searches::check_event(event)?;
+    let chars = event.product_id.chars().count();
+    if !(1..=MAX_PRODUCT_ID_CHARS).contains(&chars) {
+        return Err(EventError::ProductIdLength { chars }.into());
+    }
+    Ok(())
+}
+
+/// What recording an event did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    /// `false`: the same event (key, type, query, product) was stored before.
+    pub fresh: bool,
+    /// The charge of a click on an ad that search served to this key.
+    pub charged: Option<Charged>,
+}
+
+/// Records events and charges ad clicks. Blocking (store calls).
+pub struct EventService {
+    store: Arc<dyn Store>,
+    /// The ad system whose clicks are charged; `None`: this server serves no ads.
+    ads: Option<Arc<Ads>>,
+}
+
+impl EventService {
+    pub fn new(store: Arc<dyn Store>, ads: Option<Arc<Ads>>) -> Self {
+        EventService { store, ads }
+    }
+
+    /// Validates `event` ([`validate_event`]), checks that its product exists (else
+    /// `NotFound`, nothing stored), stores it for `key_name` and charges a click on an ad.
+    pub fn record(&self, event: &Event, key_name: &str, now: i64) -> CatResult<Recorded> {
+        validate_event(event)?;
+        // Such an id names no product: refused without asking the store (PostgreSQL cannot
+        // even hold a NUL).
+        if !may_exist(&event.product_id) {
+            return Err(CatError::NotFound(format!(
+                "product {}",
+                quoted(&event.product_id)
+            )));
+        }
+        if self.store.get(&event.product_id)?.is_none() {
+            return Err(CatError::NotFound(format!(
+                "product {:?}",
+                event.product_id
+            )));
+        }
+        let fresh = self.store.record_event(event, key_name)?;
+        // Charged once per search, within its budget; a duplicate is charged again only if
+        // the first try did not reach the store.
+        let charged = match &self.ads {
+            Some(ads) => ads.charge_click(key_name, event, now)?,
+            None => None,
+        };
+        Ok(Recorded { fresh, charged })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    fn store() -> Arc<dyn Store> {
+        let dir = std::env::temp_dir().join(format!("shoplook-events-{}", crate::random_hex(6)));
+        Arc::new(SqliteStore::open(&dir, "f32").unwrap())
+    }
+
+    fn click(product_id: &str) -> Event {
+        serde_json::from_value(serde_json::json!({
+            "type": "click", "product_id": product_id, "query_id": "q1", "position": 1
+        }))
+        .unwrap()
+    }
+
+    fn stored_events(store: &dyn Store) -> usize {
+        store.events_since(0, 100).unwrap().len()
+    }
+
+    #[test]
+    fn an_event_for_an_unknown_product_is_refused_and_not_recorded() {
+        let store = store();
+        let events = EventService::new(store.clone(), None);
+        for id in ["nope", "a\u{0}b"] {
+            let e = events.record(&click(id), "app", 1000).unwrap_err();
+            assert!(matches!(e, CatError::NotFound(_)), "{id:?}: {e}");
+        }
+        assert_eq!(stored_events(store.as_ref()), 0);
+    }
+
+    #[test]
+    fn an_event_for_a_product_is_recorded_once() {
+        let store = store();
+        let p = crate::search::tests::product("p1");
+        store
+            .ensure_contract(&shoplook_core::ModelContract {
+                id: "m".into(),
+                version: "1".into(),
+                dim: 2,
+            })
+            .unwrap();
+        store.upsert(&p, "h", &[0.6, 0.8]).unwrap();
+        let events = EventService::new(store.clone(), None);
+        let first = events.record(&click("p1"), "app", 1000).unwrap();
+        assert_eq!(
+            first,
+            Recorded {
+                fresh: true,
+                charged: None
+            }
+        );
+        assert!(!events.record(&click("p1"), "app", 1000).unwrap().fresh);
+        assert_eq!(stored_events(store.as_ref()), 1);
+    }
+
+    #[test]
+    fn bad_events_are_invalid_with_the_field_named() {
+        let events = EventService::new(store(), None);
+        let long = "x".repeat(MAX_PRODUCT_ID_CHARS + 1);
+        let e = events.record(&click(&long), "app", 1000).unwrap_err();
+        assert_eq!(e.to_string(), "`product_id` must be 1..=200 characters");
+        assert!(matches!(e, CatError::Invalid(_)));
+        let mut bad_position = click("p1");
+        bad_position.position = Some(0);
+        let e = events.record(&bad_position, "app", 1000).unwrap_err();
+        assert!(e.to_string().contains("`position`"), "{e}");
+    }
+}
