@@ -66,24 +66,23 @@ const EVENT_LOG_LOCK: i64 = 7265824;
 /// The same for the search log.
 const SEARCH_LOG_LOCK: i64 = 7265825;
 
-/// HNSW search breadth (pgvector's `hnsw.ef_search`).
-fn ef_search() -> usize {
-    std::env::var("SHOPLOOK_EF_SEARCH")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(128)
-}
+/// HNSW search breadth (pgvector's `hnsw.ef_search`) unless the caller sets one
+/// ([`crate::StoreConfig::ef_search`] says why it is lower than the embedded store's).
+pub const DEFAULT_EF_SEARCH: usize = 128;
 
 /// A small connection pool: idle connections are reused, broken ones dropped.
 struct Pool {
     url: String,
+    /// `hnsw.ef_search` of every connection.
+    ef_search: usize,
     idle: Mutex<Vec<Client>>,
 }
 
 impl Pool {
-    fn new(url: &str) -> Self {
+    fn new(url: &str, ef_search: usize) -> Self {
         Pool {
             url: url.to_string(),
+            ef_search,
             idle: Mutex::new(Vec::new()),
         }
     }
@@ -93,7 +92,7 @@ impl Pool {
         // Iterative scans keep filtered HNSW searches from returning fewer than k rows.
         c.batch_execute(&format!(
             "SET hnsw.ef_search = {}; SET hnsw.iterative_scan = relaxed_order;",
-            ef_search()
+            self.ef_search
         ))?;
         Ok(c)
     }
@@ -137,8 +136,14 @@ fn row_product(r: &postgres::Row) -> Product {
 const PRODUCT_COLS: &str = "id, title, brand, price, currency, category, image, url, in_stock";
 
 impl PgStore {
+    /// The store at `url` (and its read replica) searched at [`DEFAULT_EF_SEARCH`].
     pub fn open(url: &str, read_url: Option<&str>) -> CatResult<Self> {
-        let primary = Pool::new(url);
+        Self::open_with(url, read_url, DEFAULT_EF_SEARCH)
+    }
+
+    /// The store at `url` (and its read replica) searched at `ef_search`.
+    pub fn open_with(url: &str, read_url: Option<&str>, ef_search: usize) -> CatResult<Self> {
+        let primary = Pool::new(url, ef_search);
         primary.with(|c| {
             // Serialise schema creation between servers starting together.
             let mut tx = c.transaction()?;
@@ -150,7 +155,7 @@ impl PgStore {
         })?;
         let store = PgStore {
             primary,
-            replica: read_url.map(Pool::new),
+            replica: read_url.map(|u| Pool::new(u, ef_search)),
         };
         if let Some(contract) = store.contract()? {
             store.create_products_table(&contract)?;

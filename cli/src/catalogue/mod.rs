@@ -56,9 +56,12 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// The flags, and the HNSW search breadth of `SHOPLOOK_EF_SEARCH` (unset: each store's
+    /// default, see `StoreConfig::ef_search`).
     fn config(&self) -> StoreConfig {
         let mut c = StoreConfig::new(self.data.clone(), self.store.clone());
         c.quantization = self.quantization.clone();
+        c.ef_search = env_setting("SHOPLOOK_EF_SEARCH");
         c
     }
 

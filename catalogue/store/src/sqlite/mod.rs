@@ -33,7 +33,7 @@ use shoplook_core::wire::{Event, Product, SearchFilters};
 use usearch::ScalarKind;
 
 use ann::{Ann, IndexSlots, index_threads, parse_quantization};
-pub use ann::{DEFAULT_QUANTIZATION, HnswParams};
+pub use ann::{DEFAULT_EF_SEARCH, DEFAULT_QUANTIZATION, HnswParams};
 use schema::{PRODUCT_COLS, SCHEMA, blob_to_vec, open_conn, row_product};
 
 use super::events::{parse_event_type, sql_int};

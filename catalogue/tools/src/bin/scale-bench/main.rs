@@ -239,9 +239,7 @@ fn main() {
         let mut rows = Vec::new();
         let mut last = None;
         for &ef in &efs {
-            // SAFETY of env: single-threaded here; the pool reads it on connect.
-            unsafe { std::env::set_var("SHOPLOOK_EF_SEARCH", ef.to_string()) };
-            let s = PgStore::open(&bench_url, None).unwrap();
+            let s = PgStore::open_with(&bench_url, None, ef).unwrap();
             let (p50, p99, rec) = measure(&s, &queries, &truth);
             rows.push((ef, p50, p99, rec));
             last = Some(s);
