@@ -5,7 +5,8 @@
 //! Where products, their vectors, events and API keys live. Two implementations with the same
 //! behaviour: [`sqlite::SqliteStore`] (embedded, one data directory, no server) and
 //! [`postgres::PgStore`] (PostgreSQL + pgvector, for several stateless API servers).
-//! The conformance suite (`conformance_suite!`, `tests/conformance.rs`) runs against both.
+//! The conformance suite (`store_conformance_suite!`, feature `conformance`) runs every
+//! case against both (`tests/conformance.rs`).
 //!
 //! - [`ProductIndex`] (`index.rs`): products and their vectors, filtered nearest-neighbour search
 //!   with the semantics of [`passes`].
@@ -18,6 +19,8 @@
 //! - [`Store`]: all of them in one database, with `kind` and `stats`.
 
 pub mod campaigns;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod error;
 pub mod events;
 pub mod index;
