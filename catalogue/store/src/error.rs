@@ -25,6 +25,10 @@ pub enum CatError {
     /// `postgres::Error` alone says only "db error".
     #[error("store: postgres: {}", postgres_detail(.0))]
     Postgres(#[source] postgres::Error),
+    /// The database's schema cannot be brought to this release's version: written by a newer
+    /// release, or a migration failed (`migrations.rs`).
+    #[error("store: {0}")]
+    Migration(#[from] crate::migrations::MigrationError),
     /// A blocking store call on the server's worker pool panicked or was cancelled.
     #[error("store: task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

@@ -6,7 +6,8 @@
 //! behaviour: [`sqlite::SqliteStore`] (embedded, one data directory, no server) and
 //! [`postgres::PgStore`] (PostgreSQL + pgvector, for several stateless API servers).
 //! The conformance suite (`store_conformance_suite!`, feature `conformance`) runs every
-//! case against both (`tests/conformance.rs`).
+//! case against both (`tests/conformance.rs`); each keeps its schema in numbered migrations
+//! ([`migrations`]).
 //!
 //! - [`ProductIndex`] (`index.rs`): products and their vectors, filtered nearest-neighbour search
 //!   with the semantics of [`passes`].
@@ -25,6 +26,7 @@ pub mod error;
 pub mod events;
 pub mod index;
 pub mod keys;
+pub mod migrations;
 pub mod postgres;
 pub mod searches;
 pub mod sqlite;

@@ -4,6 +4,7 @@
 //! replica (`read_url`).
 
 mod campaigns;
+mod migrations;
 mod trends;
 
 use std::sync::Mutex;
@@ -23,43 +24,7 @@ use super::{
 };
 use crate::error::{CatError, CatResult};
 
-const SCHEMA: &str = "
-CREATE EXTENSION IF NOT EXISTS vector;
-CREATE TABLE IF NOT EXISTS catalogue_meta (key text PRIMARY KEY, value text NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-    n bigserial PRIMARY KEY, ts timestamptz NOT NULL DEFAULT now(), type text NOT NULL,
-    product_id text NOT NULL, query_id text, key_name text NOT NULL
-);
-ALTER TABLE events ADD COLUMN IF NOT EXISTS position integer;
-ALTER TABLE events ADD COLUMN IF NOT EXISTS session_id text;
-CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
--- A log written before events counted once may hold duplicates: keep the first of each.
-DO $$ BEGIN
-    IF to_regclass('events_once') IS NULL THEN
-        DELETE FROM events a USING events b
-        WHERE a.query_id IS NOT NULL AND a.key_name = b.key_name AND a.type = b.type
-            AND a.query_id = b.query_id AND a.product_id = b.product_id AND a.n > b.n;
-    END IF;
-END $$;
-CREATE UNIQUE INDEX IF NOT EXISTS events_once ON events (key_name, type, query_id, product_id)
-    WHERE query_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS searches (
-    n bigserial PRIMARY KEY, query_id text NOT NULL UNIQUE, ts timestamptz NOT NULL DEFAULT now(),
-    key_name text NOT NULL, session_id text, category text, ranking text NOT NULL,
-    embedding bytea NOT NULL, shown text NOT NULL
-);
-CREATE INDEX IF NOT EXISTS searches_ts ON searches (ts);
-CREATE TABLE IF NOT EXISTS api_keys (
-    hash text PRIMARY KEY, name text NOT NULL, admin boolean NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
--- Roles (a key table made before them: admin keys become 'admin', the others 'app'). `admin`
--- stays, kept in step with the role for binaries that predate roles.
-ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS role text;
-ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS brand text;
-UPDATE api_keys SET role = CASE WHEN admin THEN 'admin' ELSE 'app' END WHERE role IS NULL;
-ALTER TABLE api_keys ALTER COLUMN role SET NOT NULL;
-";
+pub use migrations::SCHEMA_VERSION;
 
 /// Advisory lock held while an event is appended (see `record_event`).
 const EVENT_LOG_LOCK: i64 = 7265824;
@@ -144,15 +109,7 @@ impl PgStore {
     /// The store at `url` (and its read replica) searched at `ef_search`.
     pub fn open_with(url: &str, read_url: Option<&str>, ef_search: usize) -> CatResult<Self> {
         let primary = Pool::new(url, ef_search);
-        primary.with(|c| {
-            // Serialise schema creation between servers starting together.
-            let mut tx = c.transaction()?;
-            tx.execute("SELECT pg_advisory_xact_lock(7265823)", &[])?;
-            tx.batch_execute(SCHEMA)?;
-            tx.batch_execute(campaigns::SCHEMA)?;
-            tx.commit()?;
-            Ok(())
-        })?;
+        primary.with(migrations::migrate)?;
         let store = PgStore {
             primary,
             replica: read_url.map(|u| Pool::new(u, ef_search)),
@@ -168,38 +125,8 @@ impl PgStore {
     }
 
     fn create_products_table(&self, contract: &ModelContract) -> CatResult<()> {
-        let dim = contract.dim;
-        self.primary.with(|c| {
-            let mut tx = c.transaction()?;
-            tx.execute("SELECT pg_advisory_xact_lock(7265823)", &[])?;
-            tx.batch_execute(&format!(
-                "CREATE TABLE IF NOT EXISTS products (
-                    id text PRIMARY KEY, title text NOT NULL, brand text NOT NULL,
-                    price double precision NOT NULL, currency text NOT NULL, category text NOT NULL,
-                    image text NOT NULL, url text NOT NULL, in_stock boolean NOT NULL,
-                    content_hash text NOT NULL, embedding vector({dim}) NOT NULL,
-                    updated_at timestamptz NOT NULL DEFAULT now());
-                 -- A 1280-d vector (5 KB) would be moved out of line (TOAST), where the planner
-                 -- does not count it: it then costs a full scan of the rows as cheap and, at
-                 -- some ef_search values, picks it over the HNSW index (measured: 700 ms instead
-                 -- of 3 ms per search at 100k products). Inline storage keeps the costs honest.
-                 DO $$ BEGIN
-                   IF (SELECT attstorage FROM pg_attribute
-                       WHERE attrelid = 'products'::regclass AND attname = 'embedding') <> 'p' THEN
-                     ALTER TABLE products ALTER COLUMN embedding SET STORAGE PLAIN;
-                   END IF;
-                 END $$;
-                 CREATE INDEX IF NOT EXISTS products_embedding_hnsw ON products
-                    USING hnsw (embedding vector_ip_ops) WITH (m = 16, ef_construction = 128);
-                 -- Filters ignore ASCII case only (store::passes), whatever the database's
-                 -- locale: lower() under COLLATE \"C\" folds A-Z alone.
-                 DROP INDEX IF EXISTS products_category;
-                 CREATE INDEX IF NOT EXISTS products_category_ascii
-                    ON products (lower(category COLLATE \"C\"));"
-            ))?;
-            tx.commit()?;
-            Ok(())
-        })
+        self.primary
+            .with(|c| migrations::create_products_table(c, contract.dim))
     }
 
     /// Many products in one transaction (bulk loads; the benchmarks).

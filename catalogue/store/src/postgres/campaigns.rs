@@ -14,38 +14,6 @@ use crate::campaigns::{
 };
 use crate::error::{CatError, CatResult};
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS campaigns (
-    id text PRIMARY KEY, advertiser text NOT NULL, name text NOT NULL, product_id text NOT NULL,
-    bid_cents bigint NOT NULL CHECK (bid_cents > 0),
-    daily_budget_cents bigint NOT NULL CHECK (daily_budget_cents > 0),
-    pacing text NOT NULL, frequency_cap integer NOT NULL CHECK (frequency_cap > 0),
-    starts_at bigint NOT NULL, ends_at bigint, paused boolean NOT NULL DEFAULT false,
-    created_at bigint NOT NULL
-);
-CREATE INDEX IF NOT EXISTS campaigns_advertiser ON campaigns (advertiser);
-CREATE TABLE IF NOT EXISTS campaign_days (
-    campaign_id text NOT NULL, day bigint NOT NULL,
-    spent_cents bigint NOT NULL DEFAULT 0 CHECK (spent_cents >= 0),
-    clicks bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (campaign_id, day)
-);
-CREATE TABLE IF NOT EXISTS ad_serves (
-    query_id text NOT NULL, campaign_id text NOT NULL, product_id text NOT NULL,
-    position integer NOT NULL, price_cents bigint NOT NULL, key_name text NOT NULL,
-    session_id text, day bigint NOT NULL, at bigint NOT NULL,
-    PRIMARY KEY (query_id, campaign_id)
-);
-CREATE INDEX IF NOT EXISTS ad_serves_campaign_day ON ad_serves (campaign_id, day);
-CREATE INDEX IF NOT EXISTS ad_serves_session ON ad_serves (session_id, day)
-    WHERE session_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS ad_clicks (
-    campaign_id text NOT NULL, query_id text NOT NULL, day bigint NOT NULL,
-    price_cents bigint NOT NULL, at bigint NOT NULL,
-    PRIMARY KEY (campaign_id, query_id)
-);
-";
-
 /// The campaign columns (prefixed `c_`, so that a product's columns keep their names), with
 /// the spend of the day bound to `$1`.
 const CAMPAIGN_SELECT: &str = "SELECT c.id AS c_id, c.advertiser AS c_advertiser,

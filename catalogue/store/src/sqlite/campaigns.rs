@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStore;
 use super::schema::{PRODUCT_COLS, blob_to_vec, row_product};
@@ -14,38 +14,6 @@ use crate::campaigns::{
 };
 use crate::error::CatResult;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS campaigns (
-    id TEXT PRIMARY KEY, advertiser TEXT NOT NULL, name TEXT NOT NULL, product_id TEXT NOT NULL,
-    bid_cents INTEGER NOT NULL CHECK (bid_cents > 0),
-    daily_budget_cents INTEGER NOT NULL CHECK (daily_budget_cents > 0),
-    pacing TEXT NOT NULL, frequency_cap INTEGER NOT NULL CHECK (frequency_cap > 0),
-    starts_at INTEGER NOT NULL, ends_at INTEGER, paused INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS campaigns_advertiser ON campaigns(advertiser);
-CREATE TABLE IF NOT EXISTS campaign_days (
-    campaign_id TEXT NOT NULL, day INTEGER NOT NULL,
-    spent_cents INTEGER NOT NULL DEFAULT 0 CHECK (spent_cents >= 0),
-    clicks INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (campaign_id, day)
-);
-CREATE TABLE IF NOT EXISTS ad_serves (
-    query_id TEXT NOT NULL, campaign_id TEXT NOT NULL, product_id TEXT NOT NULL,
-    position INTEGER NOT NULL, price_cents INTEGER NOT NULL, key_name TEXT NOT NULL,
-    session_id TEXT, day INTEGER NOT NULL, at INTEGER NOT NULL,
-    PRIMARY KEY (query_id, campaign_id)
-);
-CREATE INDEX IF NOT EXISTS ad_serves_campaign_day ON ad_serves(campaign_id, day);
-CREATE INDEX IF NOT EXISTS ad_serves_session ON ad_serves(session_id, day)
-    WHERE session_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS ad_clicks (
-    campaign_id TEXT NOT NULL, query_id TEXT NOT NULL, day INTEGER NOT NULL,
-    price_cents INTEGER NOT NULL, at INTEGER NOT NULL,
-    PRIMARY KEY (campaign_id, query_id)
-);
-";
-
 /// The campaign columns, with the spend of the day bound to `?1`.
 const CAMPAIGN_SELECT: &str = "SELECT c.id, c.advertiser, c.name, c.product_id, c.bid_cents,
         c.daily_budget_cents, c.pacing, c.frequency_cap, c.starts_at, c.ends_at, c.paused,
@@ -54,11 +22,6 @@ const CAMPAIGN_FROM: &str = "FROM campaigns c
      LEFT JOIN campaign_days d ON d.campaign_id = c.id AND d.day = ?1";
 /// Columns read by [`row_campaign`].
 const CAMPAIGN_NCOLS: usize = 13;
-
-pub(super) fn create_tables(conn: &Connection) -> CatResult<()> {
-    conn.execute_batch(SCHEMA)?;
-    Ok(())
-}
 
 fn row_campaign(r: &rusqlite::Row) -> rusqlite::Result<Campaign> {
     let pacing: String = r.get(6)?;

@@ -13,12 +13,14 @@
 //! One writer process at a time is expected (an ingest, or a server taking `PUT`s); a server
 //! notices another process's writes within a second.
 //!
-//! Files: `schema.rs` (SQL, connections, row mapping), `ann.rs` (the usearch index),
-//! `catch_up.rs` (index <- rows), `campaigns.rs` (sponsored products).
+//! Files: `migrations.rs` (the schema, versioned), `schema.rs` (connections, row mapping),
+//! `ann.rs` (the usearch index), `catch_up.rs` (index <- rows), `campaigns.rs` (sponsored
+//! products).
 
 mod ann;
 mod campaigns;
 mod catch_up;
+mod migrations;
 mod schema;
 mod trends;
 
@@ -34,7 +36,8 @@ use usearch::ScalarKind;
 
 use ann::{Ann, IndexSlots, index_threads, parse_quantization};
 pub use ann::{DEFAULT_EF_SEARCH, DEFAULT_QUANTIZATION, HnswParams};
-use schema::{PRODUCT_COLS, SCHEMA, blob_to_vec, open_conn, row_product};
+pub use migrations::SCHEMA_VERSION;
+use schema::{PRODUCT_COLS, blob_to_vec, open_conn, row_product};
 
 use super::events::{parse_event_type, sql_int};
 use super::searches::{
@@ -67,10 +70,7 @@ impl SqliteStore {
             .map_err(|e| CatError::Io(format!("cannot create {}: {e}", dir.display())))?;
         let db = dir.join("catalogue.db");
         let mut conn = open_conn(&db)?;
-        conn.execute_batch(SCHEMA)?;
-        schema::migrate_events(&mut conn)?;
-        schema::migrate_keys(&mut conn)?;
-        campaigns::create_tables(&conn)?;
+        migrations::migrate(&mut conn)?;
         // A catalogue keeps the quantisation it was created with.
         let stored_q: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key='quantization'", [], |r| {

@@ -1,5 +1,5 @@
-//! The SQLite side of the embedded store: the schema, the connection settings, the row
-//! mappings and the product writes that bump the generation counter.
+//! The SQLite side of the embedded store: the connection settings, the row mappings and the
+//! product writes that bump the generation counter. The schema is in `migrations.rs`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -9,94 +9,6 @@ use shoplook_core::wire::Product;
 
 use crate::Upserted;
 use crate::error::{CatError, CatResult};
-
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS products (
-    key INTEGER PRIMARY KEY AUTOINCREMENT,   -- ANN key; never reused
-    id TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL, brand TEXT NOT NULL, price REAL NOT NULL, currency TEXT NOT NULL,
-    category TEXT NOT NULL, image TEXT NOT NULL, url TEXT NOT NULL, in_stock INTEGER NOT NULL,
-    content_hash TEXT NOT NULL,
-    embedding BLOB NOT NULL,                 -- little-endian f32, unit length
-    seq INTEGER NOT NULL,                    -- generation of the last write
-    updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS products_seq ON products(seq);
-CREATE TABLE IF NOT EXISTS tombstones (key INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS tombstones_seq ON tombstones(seq);
-CREATE TABLE IF NOT EXISTS events (
-    n INTEGER PRIMARY KEY AUTOINCREMENT,     -- never reused, also after a purge
-    ts INTEGER NOT NULL, type TEXT NOT NULL, product_id TEXT NOT NULL,
-    query_id TEXT, key_name TEXT NOT NULL, position INTEGER, session_id TEXT
-);
-CREATE TABLE IF NOT EXISTS searches (
-    n INTEGER PRIMARY KEY AUTOINCREMENT, query_id TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL,
-    key_name TEXT NOT NULL, session_id TEXT, category TEXT, ranking TEXT NOT NULL,
-    embedding BLOB NOT NULL,                 -- little-endian f32
-    shown TEXT NOT NULL                      -- JSON array of product ids, position 1 first
-);
-CREATE INDEX IF NOT EXISTS searches_ts ON searches(ts);
-CREATE TABLE IF NOT EXISTS api_keys (
-    hash TEXT PRIMARY KEY, name TEXT NOT NULL, admin INTEGER NOT NULL, created_at INTEGER NOT NULL
-    -- role TEXT NOT NULL (app, admin, advertiser, brand), brand TEXT: added by migrate_keys
-);
-INSERT OR IGNORE INTO meta VALUES ('gen', '0');
-";
-
-/// Brings an events table made before the search log (no AUTOINCREMENT, no position or
-/// session) to the current shape, then adds the indexes: `ts` for the purge, and "an event
-/// counts once" (same key, type, query and product).
-pub(super) fn migrate_events(conn: &mut Connection) -> CatResult<()> {
-    let sql: String = conn.query_row(
-        "SELECT sql FROM sqlite_master WHERE type='table' AND name='events'",
-        [],
-        |r| r.get(0),
-    )?;
-    let tx = conn.transaction()?;
-    if !sql.contains("AUTOINCREMENT") {
-        tx.execute_batch(
-            "ALTER TABLE events RENAME TO events_old;
-             CREATE TABLE events (
-                 n INTEGER PRIMARY KEY AUTOINCREMENT,
-                 ts INTEGER NOT NULL, type TEXT NOT NULL, product_id TEXT NOT NULL,
-                 query_id TEXT, key_name TEXT NOT NULL, position INTEGER, session_id TEXT
-             );
-             INSERT INTO events (n, ts, type, product_id, query_id, key_name)
-                 SELECT n, ts, type, product_id, query_id, key_name FROM events_old
-                 WHERE query_id IS NULL OR n IN (SELECT min(n) FROM events_old
-                     WHERE query_id IS NOT NULL GROUP BY key_name, type, query_id, product_id);
-             DROP TABLE events_old;",
-        )?;
-    }
-    tx.execute_batch(
-        "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
-         CREATE UNIQUE INDEX IF NOT EXISTS events_once ON events(key_name, type, query_id, product_id)
-             WHERE query_id IS NOT NULL;",
-    )?;
-    tx.commit()?;
-    Ok(())
-}
-
-/// Gives a key table made before roles its `role` (admin keys become `admin`, the others
-/// `app`) and `brand` columns. `admin` stays, kept in step with the role.
-pub(super) fn migrate_keys(conn: &mut Connection) -> CatResult<()> {
-    let has_role: bool = conn.query_row(
-        "SELECT count(*) > 0 FROM pragma_table_info('api_keys') WHERE name = 'role'",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_role {
-        let tx = conn.transaction()?;
-        tx.execute_batch(
-            "ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'app';
-             ALTER TABLE api_keys ADD COLUMN brand TEXT;
-             UPDATE api_keys SET role = 'admin' WHERE admin <> 0;",
-        )?;
-        tx.commit()?;
-    }
-    Ok(())
-}
 
 pub(super) const PRODUCT_COLS: &str =
     "id, title, brand, price, currency, category, image, url, in_stock";
