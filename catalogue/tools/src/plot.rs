@@ -1,201 +1,174 @@
-//! A learning curve as a PNG, drawn with the `image` crate already in the build (no plotting
-//! library): grid, axes with numbered ticks (a 3x5 pixel digit font), one line per series.
+//! Line charts (the learning curve) as SVG, readable on their own: title, axis labels, tick
+//! numbers, a legend naming each line.
+//!
+//! Drawn with `plotters` (SVG backend only): SVG leaves the text to the viewer's fonts, so no
+//! font files or font crates come in, where a PNG would need a TTF font to write words.
 
-use image::{Rgb, RgbImage};
+use plotters::prelude::*;
 
-const W: u32 = 900;
-const H: u32 = 520;
-const LEFT: i32 = 70;
-const RIGHT: i32 = 30;
-const TOP: i32 = 30;
-const BOTTOM: i32 = 50;
+/// Size of the picture, in SVG pixels.
+const W: u32 = 960;
+const H: u32 = 560;
 
-/// Digits, '.', '-' as 3x5 bitmaps (rows top to bottom, 3 bits each).
-fn glyph(c: char) -> Option<[u8; 5]> {
-    Some(match c {
-        '0' => [7, 5, 5, 5, 7],
-        '1' => [2, 6, 2, 2, 7],
-        '2' => [7, 1, 7, 4, 7],
-        '3' => [7, 1, 7, 1, 7],
-        '4' => [5, 5, 7, 1, 1],
-        '5' => [7, 4, 7, 1, 7],
-        '6' => [7, 4, 7, 5, 7],
-        '7' => [7, 1, 1, 1, 1],
-        '8' => [7, 5, 7, 5, 7],
-        '9' => [7, 5, 7, 1, 7],
-        '.' => [0, 0, 0, 0, 2],
-        '-' => [0, 0, 7, 0, 0],
-        _ => return None,
-    })
-}
-
-fn put(img: &mut RgbImage, x: i32, y: i32, c: Rgb<u8>) {
-    if x >= 0 && y >= 0 && (x as u32) < img.width() && (y as u32) < img.height() {
-        img.put_pixel(x as u32, y as u32, c);
-    }
-}
-
-/// Text at (x, y) top-left, each font pixel drawn `scale` x `scale`.
-fn text(img: &mut RgbImage, x: i32, y: i32, s: &str, scale: i32, c: Rgb<u8>) {
-    for (i, ch) in s.chars().enumerate() {
-        let Some(g) = glyph(ch) else { continue };
-        for (row, bits) in g.iter().enumerate() {
-            for col in 0..3 {
-                if bits & (4 >> col) != 0 {
-                    for dy in 0..scale {
-                        for dx in 0..scale {
-                            put(
-                                img,
-                                x + (i as i32 * 4 + col) * scale + dx,
-                                y + row as i32 * scale + dy,
-                                c,
-                            );
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn line(img: &mut RgbImage, (x0, y0): (f64, f64), (x1, y1): (f64, f64), width: i32, c: Rgb<u8>) {
-    let n = ((x1 - x0).abs().max((y1 - y0).abs()) as usize).max(1);
-    for i in 0..=n {
-        let t = i as f64 / n as f64;
-        let (x, y) = (x0 + t * (x1 - x0), y0 + t * (y1 - y0));
-        for dy in -(width / 2)..=(width / 2) {
-            for dx in -(width / 2)..=(width / 2) {
-                put(img, x.round() as i32 + dx, y.round() as i32 + dy, c);
-            }
-        }
-    }
-}
-
-/// One line of the chart.
+/// One line of the chart, named in the legend.
 pub struct Series<'a> {
+    pub name: &'a str,
     pub color: [u8; 3],
     pub points: &'a [(f64, f64)],
 }
 
-/// Draws the series over a shared x and y range (y padded by 5 %), with 5 ticks per axis.
-pub fn chart(series: &[Series]) -> RgbImage {
-    let mut img = RgbImage::from_pixel(W, H, Rgb([255, 255, 255]));
-    let all = series.iter().flat_map(|s| s.points.iter());
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for (x, y) in all {
-        x0 = x0.min(*x);
-        x1 = x1.max(*x);
-        y0 = y0.min(*y);
-        y1 = y1.max(*y);
+/// What a chart shows; labels should name the unit, e.g. "sessions so far (count)".
+pub struct Chart<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    /// Decimals of the y tick numbers.
+    pub y_decimals: usize,
+    pub series: &'a [Series<'a>],
+}
+
+/// The chart as an SVG document. x runs from 0 (or below, if a point is) to just past the
+/// largest x; y spans the points, padded by 5 % below and with room above for the legend.
+pub fn svg(chart: &Chart) -> Result<String, String> {
+    let (mut x0, mut x1, mut y0, mut y1) = (0.0f64, f64::MIN, f64::MAX, f64::MIN);
+    for &(x, y) in chart.series.iter().flat_map(|s| s.points.iter()) {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
     }
-    if x0 > x1 {
-        return img;
+    if y0 > y1 {
+        (x1, y0, y1) = (1.0, 0.0, 1.0);
     }
-    x0 = x0.min(0.0);
-    let pad = ((y1 - y0) * 0.05).max(1e-3);
-    let (y0, y1) = (y0 - pad, y1 + pad);
-    let (pw, ph) = (
-        (W as i32 - LEFT - RIGHT) as f64,
-        (H as i32 - TOP - BOTTOM) as f64,
-    );
-    let px = |x: f64| LEFT as f64 + (x - x0) / (x1 - x0).max(1e-9) * pw;
-    let py = |y: f64| TOP as f64 + (1.0 - (y - y0) / (y1 - y0)) * ph;
-    let grid = Rgb([225, 225, 225]);
-    let ink = Rgb([60, 60, 60]);
-    for i in 0..=5 {
-        let t = i as f64 / 5.0;
-        let (gx, gy) = (x0 + t * (x1 - x0), y0 + t * (y1 - y0));
-        line(
-            &mut img,
-            (px(gx), TOP as f64),
-            (px(gx), TOP as f64 + ph),
-            1,
-            grid,
-        );
-        line(
-            &mut img,
-            (LEFT as f64, py(gy)),
-            (LEFT as f64 + pw, py(gy)),
-            1,
-            grid,
-        );
-        let xs = format!("{}", gx.round() as i64);
-        text(
-            &mut img,
-            px(gx) as i32 - xs.len() as i32 * 4,
-            TOP + ph as i32 + 10,
-            &xs,
-            2,
-            ink,
-        );
-        text(&mut img, 8, py(gy) as i32 - 5, &format!("{gy:.3}"), 2, ink);
-    }
-    line(
-        &mut img,
-        (LEFT as f64, TOP as f64 + ph),
-        (LEFT as f64 + pw, TOP as f64 + ph),
-        1,
-        ink,
-    );
-    line(
-        &mut img,
-        (LEFT as f64, TOP as f64),
-        (LEFT as f64, TOP as f64 + ph),
-        1,
-        ink,
-    );
-    for s in series {
-        let c = Rgb(s.color);
-        for w in s.points.windows(2) {
-            line(
-                &mut img,
-                (px(w[0].0), py(w[0].1)),
-                (px(w[1].0), py(w[1].1)),
-                3,
-                c,
-            );
+    // A little room right of the last point, so that its dot is not cut.
+    let x1 = if x1 > x0 {
+        x1 + 0.015 * (x1 - x0)
+    } else {
+        x0 + 1.0
+    };
+    let span = (y1 - y0).max(1e-3);
+    // One legend line takes about 6 % of the plot's height.
+    let legend = 0.06 * (chart.series.len() as f64 + 1.0);
+    let (y0, y1) = (y0 - 0.05 * span, y1 + span * legend / (1.0 - legend));
+
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut c = ChartBuilder::on(&root)
+            .caption(chart.title, ("sans-serif", 28))
+            .margin(20)
+            .x_label_area_size(56)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(err)?;
+        let y_tick = |v: &f64| format!("{v:.*}", chart.y_decimals);
+        c.configure_mesh()
+            .x_desc(chart.x_label)
+            .y_desc(chart.y_label)
+            .axis_desc_style(("sans-serif", 20))
+            .label_style(("sans-serif", 17))
+            .x_labels(11)
+            .y_labels(8)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&y_tick)
+            .light_line_style(WHITE)
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()
+            .map_err(err)?;
+        for s in chart.series {
+            let color = RGBColor(s.color[0], s.color[1], s.color[2]);
+            c.draw_series(LineSeries::new(
+                s.points.iter().copied(),
+                color.stroke_width(3),
+            ))
+            .map_err(err)?
+            .label(s.name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], color.stroke_width(3)));
+            c.draw_series(s.points.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                .map_err(err)?;
         }
-        for p in s.points {
-            line(
-                &mut img,
-                (px(p.0) - 3.0, py(p.1)),
-                (px(p.0) + 3.0, py(p.1)),
-                5,
-                c,
-            );
-        }
+        c.configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .margin(12)
+            .label_font(("sans-serif", 19))
+            .background_style(WHITE)
+            .border_style(RGBColor(160, 160, 160))
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
     }
-    img
+    Ok(out)
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    format!("cannot draw the chart: {e}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn chart(series: &[Series]) -> String {
+        svg(&Chart {
+            title: "Learning curve & more",
+            x_label: "sessions so far (count)",
+            y_label: "nDCG@5 (0 to 1)",
+            y_decimals: 2,
+            series,
+        })
+        .unwrap()
+    }
+
+    /// The contents of the <text> elements.
+    fn texts(svg: &str) -> Vec<&str> {
+        svg.split("</text>")
+            .filter_map(|s| s.rsplit_once('>'))
+            .map(|(_, t)| t.trim())
+            .collect()
+    }
+
     #[test]
-    fn draws_each_series_in_its_colour() {
+    fn writes_title_axis_labels_ticks_and_legend() {
         let a = [(0.0, 0.1), (10.0, 0.2), (20.0, 0.3)];
         let b = [(0.0, 0.1), (10.0, 0.1), (20.0, 0.1)];
-        let img = chart(&[
+        let out = chart(&[
             Series {
+                name: "learned ranking",
                 color: [200, 0, 0],
                 points: &a,
             },
             Series {
+                name: "visual similarity only",
                 color: [0, 0, 200],
                 points: &b,
             },
         ]);
-        let count = |c: [u8; 3]| img.pixels().filter(|p| p.0 == c).count();
-        assert!(count([200, 0, 0]) > 500 && count([0, 0, 200]) > 500);
-        // The rising series ends above (smaller y) the flat one.
-        let top = |c: [u8; 3]| {
-            img.enumerate_pixels()
-                .filter(|(x, _, p)| p.0 == c && *x > W - RIGHT as u32 - 10)
-                .map(|(_, y, _)| y)
-                .min()
-                .unwrap()
-        };
-        assert!(top([200, 0, 0]) < top([0, 0, 200]));
+        assert!(out.starts_with("<svg"), "{out}");
+        // The text is in the file, escaped, each as a <text> element.
+        let texts = texts(&out);
+        let text = |s: &str| texts.contains(&s);
+        for s in [
+            "Learning curve &amp; more",
+            "sessions so far (count)",
+            "nDCG@5 (0 to 1)",
+            "learned ranking",
+            "visual similarity only",
+            "0",
+            "20",
+            "0.10",
+            "0.30",
+        ] {
+            assert!(text(s), "no text {s:?} in {out}");
+        }
+        // Each line in its colour (legend and points included).
+        assert!(out.matches("#C80000").count() >= 3, "{out}");
+        assert!(out.matches("#0000C8").count() >= 3, "{out}");
+    }
+
+    #[test]
+    fn an_empty_chart_still_draws() {
+        let out = chart(&[]);
+        assert!(texts(&out).contains(&"sessions so far (count)"), "{out}");
     }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use shoplook_tools::plot::{Series, chart};
+use shoplook_tools::plot::{Chart, Series, svg};
 use shoplook_tools::simulate::{SimConfig, SimReport, simulate};
 
 use super::EngineArgs;
@@ -25,14 +25,24 @@ pub struct SimulateArgs {
     /// Print `{"visual": {...}, "learned": {...}}` only.
     #[arg(long)]
     pub json: bool,
-    /// Write the learning curve (nDCG@5 per stretch of sessions) as a PNG.
-    #[arg(long, value_name = "PNG")]
+    /// Write the learning curve (nDCG@5 per stretch of sessions, both rankings) as an SVG.
+    #[arg(long, value_name = "SVG")]
     pub plot: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
 
 pub fn run(args: &SimulateArgs) -> Result<(), String> {
+    if let Some(path) = &args.plot
+        && !path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+    {
+        return Err(format!(
+            "--plot writes an SVG: name it .svg, not {}",
+            path.display()
+        ));
+    }
     let engine = args.engine.load()?;
     let mut config = SimConfig::new(args.sessions, args.seed);
     config.searches = args.searches;
@@ -78,7 +88,7 @@ fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// Visual in grey-blue, learned in orange.
+/// nDCG@5 per stretch of sessions: visual in grey-blue, learned in orange.
 fn plot(report: &SimReport, path: &PathBuf) -> Result<(), String> {
     let points = |a: &shoplook_tools::simulate::ArmReport| -> Vec<(f64, f64)> {
         a.curve
@@ -87,16 +97,32 @@ fn plot(report: &SimReport, path: &PathBuf) -> Result<(), String> {
             .collect()
     };
     let (v, l) = (points(&report.visual), points(&report.learned));
-    let img = chart(&[
-        Series {
-            color: [70, 110, 170],
-            points: &v,
-        },
-        Series {
-            color: [230, 120, 20],
-            points: &l,
-        },
-    ]);
-    img.save(path)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    // Every stretch but the last holds as many sessions as the first.
+    let stretch = report.visual.curve.first().map_or(0, |p| p.sessions);
+    let title = format!(
+        "Learning curve: {} simulated shopper sessions (seed {}), {} searches each",
+        report.sessions,
+        report.seed,
+        report.searches / report.sessions.max(1)
+    );
+    let y_label = format!("nDCG@5, mean per search over each {stretch} sessions (0 to 1)");
+    let svg = svg(&Chart {
+        title: &title,
+        x_label: "shopper sessions so far (count)",
+        y_label: &y_label,
+        y_decimals: 2,
+        series: &[
+            Series {
+                name: "learned ranking (similarity + clicks and purchases so far)",
+                color: [230, 120, 20],
+                points: &l,
+            },
+            Series {
+                name: "visual similarity only",
+                color: [70, 110, 170],
+                points: &v,
+            },
+        ],
+    })?;
+    std::fs::write(path, svg).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
