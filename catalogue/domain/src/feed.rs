@@ -38,7 +38,7 @@ struct RawProduct {
 /// Reads a feed file; the format follows the extension (`.csv`, else JSON Lines).
 pub fn read_feed(path: &Path) -> CatResult<Vec<FeedLine>> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| CatError::Io(format!("cannot read feed {}: {e}", path.display())))?;
+        .map_err(|e| CatError::os_at(format!("cannot read feed {}", path.display()), e))?;
     let is_csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));

@@ -35,9 +35,10 @@ impl Pacing {
         match s {
             "even" => Ok(Pacing::Even),
             "asap" => Ok(Pacing::Asap),
-            _ => Err(CatError::store(format!(
-                "unknown pacing {s:?} in a campaign"
-            ))),
+            _ => Err(CatError::UnknownStored {
+                what: "campaign pacing",
+                value: s.to_string(),
+            }),
         }
     }
 }

@@ -1,8 +1,12 @@
 //! The catalogue's error type. Failures of the libraries underneath (SQLite, PostgreSQL, the
-//! OS, the on-device pipeline) keep their error as the `source()`, so whoever logs an error
-//! (the HTTP layer, once per request) can print the whole chain.
+//! ANN index, JSON, the OS, the on-device pipeline) keep their error as the `source()`, so
+//! whoever reports an error (the HTTP layer logs it once per request; the CLI prints it) can
+//! print the whole chain. There is no variant for "an error in words": a failure without an
+//! error underneath says what it found in typed fields.
 
-use std::fmt::Display;
+use std::num::ParseIntError;
+
+use crate::keys::RoleError;
 
 /// Errors of the catalogue service.
 #[derive(Debug, thiserror::Error)]
@@ -15,9 +19,31 @@ pub enum CatError {
     Contract(String),
     #[error("not found: {0}")]
     NotFound(String),
-    /// The store failed and said why in words (index library, a stored value unreadable).
-    #[error("store: {0}")]
-    Store(String),
+    /// The ANN index library (usearch) failed while doing `what` (`add`, `search`, ...).
+    #[error("store: index {what}: {source}")]
+    Index {
+        what: &'static str,
+        #[source]
+        source: cxx::Exception,
+    },
+    /// A value the store keeps as JSON (`what`: the model contract, a shown list) does not
+    /// parse.
+    #[error("store: unreadable {what} in the store: {source}")]
+    StoredJson {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The stored generation counter of the embedded store is not an integer.
+    #[error("store: generation counter: {0}")]
+    Generation(#[source] ParseIntError),
+    /// A stored API key's role does not parse.
+    #[error("store: role of a stored key: {0}")]
+    StoredRole(#[source] RoleError),
+    /// A stored name this version does not know (`what`: event type, campaign pacing...): the
+    /// database was written by another version.
+    #[error("store: unknown {what} {value:?} in the store")]
+    UnknownStored { what: &'static str, value: String },
     /// SQLite failed (the embedded store).
     #[error("store: sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -35,9 +61,6 @@ pub enum CatError {
     /// The on-device pipeline failed (image unreadable, model error).
     #[error("{0}")]
     Core(#[from] shoplook_core::Error),
-    /// An I/O failure described in words (no OS error to keep).
-    #[error("{0}")]
-    Io(String),
     /// An OS call failed (file, socket).
     #[error("{0}")]
     Os(#[from] std::io::Error),
@@ -53,9 +76,14 @@ pub enum CatError {
 pub type CatResult<T> = Result<T, CatError>;
 
 impl CatError {
-    /// A store failure described by a message (index library, parse of a stored value).
-    pub fn store(e: impl Display) -> Self {
-        CatError::Store(e.to_string())
+    /// `map_err` for a failed usearch call doing `what`.
+    pub fn index(what: &'static str) -> impl FnOnce(cxx::Exception) -> Self {
+        move |source| CatError::Index { what, source }
+    }
+
+    /// `map_err` for a stored JSON value (`what`) that does not parse.
+    pub fn stored_json(what: &'static str) -> impl FnOnce(serde_json::Error) -> Self {
+        move |source| CatError::StoredJson { what, source }
     }
 
     /// An OS error with what was being done.
@@ -101,6 +129,71 @@ mod tests {
         assert!(db.downcast_ref::<rusqlite::Error>().is_some());
         assert!(e.is_internal());
         assert!(!CatError::Invalid("x".into()).is_internal());
+    }
+
+    /// A stored value that does not parse keeps the JSON error as its source (the old
+    /// `CatError::store` turned it into words: `source()` was `None`).
+    #[test]
+    fn an_unreadable_stored_value_keeps_its_json_error() {
+        let e = crate::searches::shown_from_text("[\"p1\",").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CatError::StoredJson {
+                    what: "shown list",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let json = e.source().expect("the serde_json error");
+        assert!(
+            json.downcast_ref::<serde_json::Error>().is_some(),
+            "{json:?}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("store: unreadable shown list in the store: "),
+            "{e}"
+        );
+        assert!(e.is_internal());
+    }
+
+    /// Through the embedded store: a model contract and a key role that do not parse keep the
+    /// error of their parser.
+    #[test]
+    fn the_embedded_store_keeps_the_source_of_what_it_cannot_read() {
+        use crate::{KeyStore, ProductIndex, Role};
+
+        let dir = std::env::temp_dir().join(format!("shoplook-error-{}", crate::random_hex(4)));
+        let store =
+            crate::sqlite::SqliteStore::open(&dir, crate::sqlite::DEFAULT_QUANTIZATION).unwrap();
+        store.create_key("k", "hash-k", &Role::App).unwrap();
+        let conn = rusqlite::Connection::open(dir.join("catalogue.db")).unwrap();
+        conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('contract', '{\"id\":')",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "UPDATE api_keys SET role = 'root' WHERE hash = 'hash-k'",
+            [],
+        )
+        .unwrap();
+
+        let e = store.contract().unwrap_err();
+        let json = e.source().expect("the serde_json error");
+        assert!(json.downcast_ref::<serde_json::Error>().is_some(), "{e:?}");
+
+        let e = store.find_key("hash-k").unwrap_err();
+        let role = e.source().expect("the role's parse error");
+        assert_eq!(
+            role.downcast_ref::<RoleError>(),
+            Some(&RoleError::Unknown("root".into())),
+            "{e:?}"
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

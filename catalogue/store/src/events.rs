@@ -39,9 +39,10 @@ pub(crate) fn parse_event_type(s: &str) -> CatResult<EventType> {
         "click" => EventType::Click,
         "purchase" => EventType::Purchase,
         _ => {
-            return Err(CatError::store(format!(
-                "unknown event type {s:?} in the log"
-            )));
+            return Err(CatError::UnknownStored {
+                what: "event type",
+                value: s.to_string(),
+            });
         }
     })
 }

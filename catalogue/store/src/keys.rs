@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::error::{CatError, CatResult};
+use crate::error::CatResult;
 
 /// What a key may do. Every key may search and report events; a role adds to that:
 ///
@@ -45,9 +45,9 @@ impl Role {
     }
 
     /// A role from its name and, for `brand`, the brand (1-200 characters, no control
-    /// characters). What the stores read back and the CLI parses; anything else is
-    /// [`CatError::Invalid`] with the reason.
-    pub fn parse(name: &str, brand: Option<&str>) -> CatResult<Role> {
+    /// characters). What the stores read back and the CLI parses; anything else is a
+    /// [`RoleError`] that says why.
+    pub fn parse(name: &str, brand: Option<&str>) -> Result<Role, RoleError> {
         let role = match name {
             "app" => Role::App,
             "admin" => Role::Admin,
@@ -58,29 +58,31 @@ impl Role {
                     || brand.chars().count() > 200
                     || brand.chars().any(char::is_control)
                 {
-                    return Err(CatError::Invalid(
-                        "a brand key needs its brand: 1-200 characters, no control characters"
-                            .into(),
-                    ));
+                    return Err(RoleError::BadBrand);
                 }
                 return Ok(Role::Brand {
                     brand: brand.to_string(),
                 });
             }
-            other => {
-                return Err(CatError::Invalid(format!(
-                    "unknown role {other:?}: one of {}",
-                    ROLE_NAMES.join(", ")
-                )));
-            }
+            other => return Err(RoleError::Unknown(other.to_string())),
         };
         if brand.is_some() {
-            return Err(CatError::Invalid(format!(
-                "only brand keys have a brand (role {name})"
-            )));
+            return Err(RoleError::BrandOnOtherRole(name.to_string()));
         }
         Ok(role)
     }
+}
+
+/// Why a role (given on the command line, or read back from a store) is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoleError {
+    #[error("unknown role {0:?}: one of {names}", names = ROLE_NAMES.join(", "))]
+    Unknown(String),
+    #[error("a brand key needs its brand: 1-200 characters, no control characters")]
+    BadBrand,
+    /// A brand given with another role (the role's name).
+    #[error("only brand keys have a brand (role {0})")]
+    BrandOnOtherRole(String),
 }
 
 impl fmt::Display for Role {
@@ -134,11 +136,17 @@ mod tests {
         let b = Role::parse("brand", Some(" Acme ")).unwrap();
         assert_eq!(b.brand(), Some("Acme"));
         assert_eq!(b.to_string(), "brand \"Acme\"");
-        assert!(Role::parse("brand", None).is_err());
-        assert!(Role::parse("brand", Some("  ")).is_err());
-        assert!(Role::parse("brand", Some("a\0b")).is_err());
-        assert!(Role::parse("app", Some("Acme")).is_err());
-        assert!(Role::parse("root", None).is_err());
+        for brand in [None, Some("  "), Some("a\0b")] {
+            assert_eq!(Role::parse("brand", brand), Err(RoleError::BadBrand));
+        }
+        let e = Role::parse("app", Some("Acme")).unwrap_err();
+        assert_eq!(e, RoleError::BrandOnOtherRole("app".into()));
+        assert_eq!(e.to_string(), "only brand keys have a brand (role app)");
+        let e = Role::parse("root", None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown role \"root\": one of app, admin, advertiser, brand"
+        );
     }
 
     #[test]

@@ -40,7 +40,7 @@ use shoplook_core::wire::{Product, SearchFilters};
 pub use campaigns::CampaignStore;
 pub use events::{EventLog, LoggedEvent};
 pub use index::{ProductIndex, StoredProduct, Upserted};
-pub use keys::{KeyInfo, KeyStore, Role};
+pub use keys::{KeyInfo, KeyStore, Role, RoleError};
 pub use searches::{LoggedSearch, Purged, SearchLog, SearchRecord};
 pub use trends::TrendLog;
 
@@ -106,6 +106,11 @@ pub trait Store:
 {
     fn kind(&self) -> &'static str;
     fn stats(&self) -> CatResult<StoreStats>;
+    /// Index files that opening the store passed over (it loaded an older one or rebuilt from
+    /// the rows instead). The store prints nothing: whoever opened it reports these.
+    fn ignored_index_files(&self) -> &[sqlite::IgnoredIndexFile] {
+        &[]
+    }
 }
 
 /// How to open a store.

@@ -180,8 +180,11 @@ impl ProductIndex for PgStore {
                 "SELECT value FROM catalogue_meta WHERE key = 'contract'",
                 &[],
             )?;
-            row.map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(CatError::store))
-                .transpose()
+            row.map(|r| {
+                serde_json::from_str(r.get::<_, &str>(0))
+                    .map_err(CatError::stored_json("model contract"))
+            })
+            .transpose()
         })
     }
 
@@ -509,7 +512,7 @@ impl KeyStore for PgStore {
         row.map(|r| {
             Ok(KeyInfo {
                 name: r.get(0),
-                role: Role::parse(r.get(1), r.get(2)).map_err(CatError::store)?,
+                role: Role::parse(r.get(1), r.get(2)).map_err(CatError::StoredRole)?,
             })
         })
         .transpose()

@@ -128,7 +128,7 @@ pub(crate) fn shown_to_text(shown: &[String]) -> String {
 }
 
 pub(crate) fn shown_from_text(s: &str) -> CatResult<Vec<String>> {
-    serde_json::from_str(s).map_err(|e| CatError::store(format!("bad shown list in the log: {e}")))
+    serde_json::from_str(s).map_err(CatError::stored_json("shown list"))
 }
 
 #[cfg(test)]

@@ -85,9 +85,10 @@ pub(crate) fn activity_kind(s: &str) -> CatResult<ActivityKind> {
         "click" => ActivityKind::Click,
         "purchase" => ActivityKind::Purchase,
         other => {
-            return Err(crate::error::CatError::store(format!(
-                "unknown activity {other:?}"
-            )));
+            return Err(crate::error::CatError::UnknownStored {
+                what: "activity",
+                value: other.to_string(),
+            });
         }
     })
 }

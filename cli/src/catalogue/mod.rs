@@ -66,8 +66,18 @@ impl StoreArgs {
     }
 
     pub fn open(&self) -> Result<Box<dyn Store>, String> {
-        open_store(&self.config()).map_err(|e| e.to_string())
+        open_and_report(&self.config())
     }
+}
+
+/// Opens the store and prints, one line each, the index files it passed over (the store
+/// itself prints nothing).
+fn open_and_report(config: &StoreConfig) -> Result<Box<dyn Store>, String> {
+    let store = open_store(config).map_err(|e| e.to_string())?;
+    for ignored in store.ignored_index_files() {
+        eprintln!("catalogue: {ignored}");
+    }
+    Ok(store)
 }
 
 /// A setting read once at start from the environment variable `name`; unset, or a value that
@@ -297,7 +307,7 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             let ads = ads.config()?;
             let mut config = store.config();
             config.read_url = read_store;
-            let store: Arc<dyn Store> = Arc::from(open_store(&config).map_err(|e| e.to_string())?);
+            let store: Arc<dyn Store> = Arc::from(open_and_report(&config)?);
             let contract = match store.contract().map_err(|e| e.to_string())? {
                 Some(c) => c,
                 None => {

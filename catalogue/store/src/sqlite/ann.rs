@@ -53,6 +53,28 @@ pub(super) struct FilterMeta {
     pub(super) in_stock: bool,
 }
 
+/// An index file that opening the store passed over: the index came from an older file or was
+/// rebuilt from the rows instead, so nothing is lost, but the file is worth a look. The store
+/// prints nothing; whoever opened it reports these ([`crate::Store::ignored_index_files`]).
+#[derive(Debug, thiserror::Error)]
+#[error("ignoring unreadable index file {}: {problem}", path.display())]
+pub struct IgnoredIndexFile {
+    pub path: PathBuf,
+    #[source]
+    pub problem: IndexFileProblem,
+}
+
+/// Why an index file was passed over.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexFileProblem {
+    /// usearch could not load it (truncated, not an index, another format version).
+    #[error("{0}")]
+    Unreadable(#[source] cxx::Exception),
+    /// It loaded, but holds vectors of another dimension than the catalogue's model.
+    #[error("it holds {found}-dimensional vectors; the catalogue's model has {expected}")]
+    OtherDimensions { found: usize, expected: usize },
+}
+
 pub(super) struct Ann {
     pub(super) index: Option<Index>,
     pub(super) meta: HashMap<u64, FilterMeta>,
@@ -150,10 +172,10 @@ impl SqliteStore {
             expansion_search: self.params.expansion_search,
             multi: false,
         };
-        let index = Index::new(&opts).map_err(CatError::store)?;
+        let index = Index::new(&opts).map_err(CatError::index("create"))?;
         index
             .reserve_capacity_and_threads(1024, index_threads())
-            .map_err(CatError::store)?;
+            .map_err(CatError::index("reserve"))?;
         Ok(index)
     }
 
@@ -175,36 +197,40 @@ impl SqliteStore {
         out
     }
 
-    /// Loads the newest usable index file and catches up with the rows, or rebuilds.
-    pub(super) fn load_index(&self) -> CatResult<()> {
+    /// Loads the newest usable index file and catches up with the rows, or rebuilds. Returns
+    /// the newer files it passed over, for the caller to report.
+    pub(super) fn load_index(&self) -> CatResult<Vec<IgnoredIndexFile>> {
         let contract = self.contract()?;
         let Some(contract) = contract else {
-            return Ok(()); // empty catalogue: the index is created with the first product
+            return Ok(Vec::new()); // empty catalogue: the index is created with the first product
         };
         let conn = self.write.lock().unwrap();
         let db_gen = schema::db_gen(&conn)?;
         let mut ann = self.ann.write().unwrap();
         let mut loaded = None;
+        let mut ignored = Vec::new();
         for (g, path) in self.index_files().into_iter().rev() {
             if g > db_gen {
                 continue;
             }
             let index = self.new_index(contract.dim)?;
-            match index.load(&path.to_string_lossy()) {
+            let problem = match index.load(&path.to_string_lossy()) {
                 Ok(()) if index.dimensions() == contract.dim => {
                     index.change_expansion_search(self.params.expansion_search);
                     // Loading resets the per-thread contexts.
                     index
                         .reserve_capacity_and_threads(index.size().max(1024), index_threads())
-                        .map_err(CatError::store)?;
+                        .map_err(CatError::index("reserve"))?;
                     loaded = Some((g, index));
                     break;
                 }
-                _ => eprintln!(
-                    "catalogue: ignoring unreadable index file {}",
-                    path.display()
-                ),
-            }
+                Ok(()) => IndexFileProblem::OtherDimensions {
+                    found: index.dimensions(),
+                    expected: contract.dim,
+                },
+                Err(e) => IndexFileProblem::Unreadable(e),
+            };
+            ignored.push(IgnoredIndexFile { path, problem });
         }
         // Filter metadata of every product (cheap: no vectors).
         let mut meta = HashMap::new();
@@ -241,7 +267,7 @@ impl SqliteStore {
         // Rebuilding from scratch uses every core.
         let from = ann.generation;
         self.catch_up_locked(&mut ann, from == 0)?;
-        Ok(())
+        Ok(ignored)
     }
 
     /// Keys of the nearest products that pass `category` and `f` (the filter is applied inside
@@ -285,7 +311,7 @@ impl SqliteStore {
                 (None, true) => index.search(query, fetch),
                 (None, false) => index.filtered_search(query, fetch, keep),
             })
-            .map_err(CatError::store)?;
+            .map_err(CatError::index("search"))?;
         Ok(matches.keys)
     }
 
@@ -305,7 +331,7 @@ impl SqliteStore {
             .join(format!(".index-{}.usearch.tmp", ann.generation));
         index
             .save(&tmp.to_string_lossy())
-            .map_err(CatError::store)?;
+            .map_err(CatError::index("save"))?;
         std::fs::File::open(&tmp)?.sync_all()?;
         std::fs::rename(&tmp, &path)?;
         for (g, old) in self.index_files() {
@@ -407,6 +433,51 @@ mod tests {
                 .collect();
             handles.into_iter().for_each(|h| h.join().unwrap());
         });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// An index file that does not load is passed over and handed to the caller (the store
+    /// prints nothing); the index is rebuilt from the rows and finds every product.
+    #[test]
+    fn an_unreadable_index_file_is_reported_and_the_index_rebuilt() {
+        let dir = temp_dir("unreadable");
+        drop(filled_store(&dir, "f16", 200));
+        let files = SqliteStore::open(&dir, "f16").unwrap().index_files();
+        let (_, file) = files.last().expect("a saved index file");
+        std::fs::write(file, b"not an index").unwrap();
+
+        let store = SqliteStore::open(&dir, "f16").unwrap();
+        let ignored = crate::Store::ignored_index_files(&store);
+        assert_eq!(ignored.len(), 1, "{ignored:?}");
+        assert_eq!(&ignored[0].path, file);
+        assert!(
+            matches!(ignored[0].problem, IndexFileProblem::Unreadable(_)),
+            "{:?}",
+            ignored[0].problem
+        );
+        let source = std::error::Error::source(&ignored[0]).expect("the problem");
+        assert!(
+            std::error::Error::source(source)
+                .is_some_and(|e| e.downcast_ref::<cxx::Exception>().is_some()),
+            "{source:?}"
+        );
+        assert!(
+            ignored[0]
+                .to_string()
+                .starts_with("ignoring unreadable index file "),
+            "{}",
+            ignored[0]
+        );
+        let found = (0..200)
+            .filter(|&i| {
+                let hits = store
+                    .search(&unit(i), 1, None, &SearchFilters::default())
+                    .unwrap();
+                hits.first().is_some_and(|(p, _)| p.id == format!("p{i}"))
+            })
+            .count();
+        assert!(found >= 198, "{found}/200 found after the rebuild");
+        drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -65,7 +65,7 @@ impl SqliteStore {
         if need > index.capacity() {
             index
                 .reserve_capacity_and_threads(need.max(index.capacity() * 2), index_threads())
-                .map_err(CatError::store)?;
+                .map_err(CatError::index("reserve"))?;
         }
         for (k, _, _) in &changed {
             if index.contains(*k) {
@@ -76,9 +76,13 @@ impl SqliteStore {
         let add = |chunk: &[(u64, FilterMeta, Vec<f32>)]| -> CatResult<()> {
             for (k, _, v) in chunk {
                 if binary {
-                    index.add(*k, &sign_bits(v)).map_err(CatError::store)?;
+                    index
+                        .add(*k, &sign_bits(v))
+                        .map_err(CatError::index("add"))?;
                 } else {
-                    index.add(*k, v.as_slice()).map_err(CatError::store)?;
+                    index
+                        .add(*k, v.as_slice())
+                        .map_err(CatError::index("add"))?;
                 }
             }
             Ok(())

@@ -35,7 +35,9 @@ use shoplook_core::wire::{Event, Product, SearchFilters};
 use usearch::ScalarKind;
 
 use ann::{Ann, IndexSlots, index_threads, parse_quantization};
-pub use ann::{DEFAULT_EF_SEARCH, DEFAULT_QUANTIZATION, HnswParams};
+pub use ann::{
+    DEFAULT_EF_SEARCH, DEFAULT_QUANTIZATION, HnswParams, IgnoredIndexFile, IndexFileProblem,
+};
 pub use migrations::SCHEMA_VERSION;
 use schema::{PRODUCT_COLS, blob_to_vec, open_conn, row_product};
 
@@ -58,6 +60,8 @@ pub struct SqliteStore {
     /// Queues searches for one of the index's per-thread contexts.
     slots: IndexSlots,
     params: HnswParams,
+    /// Index files the open passed over.
+    ignored_index_files: Vec<IgnoredIndexFile>,
 }
 
 impl SqliteStore {
@@ -67,7 +71,7 @@ impl SqliteStore {
 
     pub fn open_with(dir: &Path, quantization: &str, params: HnswParams) -> CatResult<Self> {
         std::fs::create_dir_all(dir)
-            .map_err(|e| CatError::Io(format!("cannot create {}: {e}", dir.display())))?;
+            .map_err(|e| CatError::os_at(format!("cannot create {}", dir.display()), e))?;
         let db = dir.join("catalogue.db");
         let mut conn = open_conn(&db)?;
         migrations::migrate(&mut conn)?;
@@ -88,7 +92,7 @@ impl SqliteStore {
                 quantization.to_string()
             }
         };
-        let store = SqliteStore {
+        let mut store = SqliteStore {
             dir: dir.to_path_buf(),
             write: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
@@ -102,8 +106,9 @@ impl SqliteStore {
             quantization: parse_quantization(&q)?,
             params,
             slots: IndexSlots::new(index_threads()),
+            ignored_index_files: Vec::new(),
         };
-        store.load_index()?;
+        store.ignored_index_files = store.load_index()?;
         Ok(store)
     }
 
@@ -144,7 +149,7 @@ impl ProductIndex for SqliteStore {
                 r.get(0)
             })
             .optional()?;
-        v.map(|s| serde_json::from_str(&s).map_err(CatError::store))
+        v.map(|s| serde_json::from_str(&s).map_err(CatError::stored_json("model contract")))
             .transpose()
     }
 
@@ -470,7 +475,7 @@ impl KeyStore for SqliteStore {
         row.map(|(name, role, brand)| {
             Ok(KeyInfo {
                 name,
-                role: Role::parse(&role, brand.as_deref()).map_err(CatError::store)?,
+                role: Role::parse(&role, brand.as_deref()).map_err(CatError::StoredRole)?,
             })
         })
         .transpose()
@@ -480,6 +485,10 @@ impl KeyStore for SqliteStore {
 impl Store for SqliteStore {
     fn kind(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn ignored_index_files(&self) -> &[IgnoredIndexFile] {
+        &self.ignored_index_files
     }
 
     fn stats(&self) -> CatResult<StoreStats> {

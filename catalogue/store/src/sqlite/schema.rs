@@ -49,7 +49,7 @@ pub(super) fn row_product(r: &rusqlite::Row, o: usize) -> rusqlite::Result<Produ
 
 pub(super) fn db_gen(conn: &Connection) -> CatResult<i64> {
     let g: String = conn.query_row("SELECT value FROM meta WHERE key='gen'", [], |r| r.get(0))?;
-    g.parse().map_err(CatError::store)
+    g.parse().map_err(CatError::Generation)
 }
 
 pub(super) fn bump_gen(tx: &rusqlite::Transaction) -> CatResult<i64> {
@@ -58,7 +58,7 @@ pub(super) fn bump_gen(tx: &rusqlite::Transaction) -> CatResult<i64> {
         [],
         |r| r.get(0),
     )?;
-    g.parse().map_err(CatError::store)
+    g.parse().map_err(CatError::Generation)
 }
 
 pub(super) fn upsert_tx(
