@@ -10,13 +10,61 @@ use shoplook_core::wire::Product;
 use crate::error::{CatError, CatResult};
 
 /// One line of a feed.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct FeedLine {
     /// 1-based line (JSONL) or record (CSV, header = line 1) number.
     pub line: usize,
     /// The product id when it could be read, even if the line is otherwise bad.
     pub id: Option<String>,
-    pub product: Result<Product, String>,
+    pub product: Result<Product, FeedLineError>,
+}
+
+/// Why a feed line is not a product.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedLineError {
+    #[error("not valid JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    #[error("unreadable CSV header: {0}")]
+    CsvHeader(#[source] csv::Error),
+    #[error("unreadable CSV record: {0}")]
+    CsvRecord(#[source] csv::Error),
+    #[error("{0}")]
+    Product(#[from] ProductError),
+}
+
+/// Why a product (a feed line, or an item of `PUT /v1/products`) is refused. The messages are
+/// what API clients and the ingest report read.
+#[derive(Debug, thiserror::Error)]
+pub enum ProductError {
+    /// A field is missing or of the wrong JSON type.
+    #[error("{0}")]
+    Shape(#[source] serde_json::Error),
+    #[error("text fields must not contain NUL characters")]
+    NulInText,
+    #[error("`id` must be a non-empty string or a number")]
+    MissingId,
+    #[error("`id` must be at most 200 characters, without control characters")]
+    BadId,
+    #[error("`price` must be a number")]
+    PriceNotANumber,
+    #[error("`price` {0} must be a finite number >= 0")]
+    PriceOutOfRange(f64),
+    /// The currency as given.
+    #[error("`currency` {0:?} must be an ISO 4217 code like EUR")]
+    BadCurrency(String),
+    #[error("`title` is empty")]
+    EmptyTitle,
+    /// The URL, trimmed.
+    #[error("`url` {0:?} must be an http(s) purchase link")]
+    BadUrl(String),
+    #[error("`image` is empty")]
+    EmptyImage,
+    /// `in_stock` given as a string that is no yes/no word.
+    #[error("`in_stock` {0:?} must be true or false")]
+    InStockWord(String),
+    /// `in_stock` given as another JSON value (a number, an array...).
+    #[error("`in_stock` {0} must be true or false")]
+    InStockValue(serde_json::Value),
 }
 
 #[derive(Deserialize)]
@@ -59,13 +107,10 @@ pub fn parse_jsonl(text: &str) -> Vec<FeedLine> {
         }
         let value: Result<serde_json::Value, _> = serde_json::from_str(trimmed);
         let (id, product) = match value {
-            Err(e) => (None, Err(format!("not valid JSON: {e}"))),
+            Err(e) => (None, Err(FeedLineError::Json(e))),
             Ok(v) => {
                 let id = v.get("id").and_then(id_string);
-                let p = serde_json::from_value::<RawProduct>(v)
-                    .map_err(|e| e.to_string())
-                    .and_then(validate);
-                (id, p)
+                (id, validate_value(v).map_err(FeedLineError::Product))
             }
         };
         out.push(FeedLine {
@@ -89,7 +134,7 @@ pub fn parse_csv(text: &str) -> Vec<FeedLine> {
             out.push(FeedLine {
                 line: 1,
                 id: None,
-                product: Err(format!("unreadable CSV header: {e}")),
+                product: Err(FeedLineError::CsvHeader(e)),
             });
             return out;
         }
@@ -110,7 +155,7 @@ pub fn parse_csv(text: &str) -> Vec<FeedLine> {
             .max(last_line + 1);
         last_line = line_no;
         let (id, product) = match record {
-            Err(e) => (None, Err(format!("unreadable CSV record: {e}"))),
+            Err(e) => (None, Err(FeedLineError::CsvRecord(e))),
             Ok(r) => {
                 let mut obj = serde_json::Map::new();
                 for (h, v) in headers.iter().zip(r.iter()) {
@@ -121,10 +166,7 @@ pub fn parse_csv(text: &str) -> Vec<FeedLine> {
                 }
                 let v = serde_json::Value::Object(obj);
                 let id = v.get("id").and_then(id_string);
-                let p = serde_json::from_value::<RawProduct>(v)
-                    .map_err(|e| e.to_string())
-                    .and_then(validate);
-                (id, p)
+                (id, validate_value(v).map_err(FeedLineError::Product))
             }
         };
         out.push(FeedLine {
@@ -168,9 +210,9 @@ impl<'a> LineCounter<'a> {
 }
 
 /// Validates one product given as a JSON object (the `PUT /v1/products` path).
-pub fn validate_value(v: serde_json::Value) -> Result<Product, String> {
+pub fn validate_value(v: serde_json::Value) -> Result<Product, ProductError> {
     serde_json::from_value::<RawProduct>(v)
-        .map_err(|e| e.to_string())
+        .map_err(ProductError::Shape)
         .and_then(validate)
 }
 
@@ -182,7 +224,7 @@ fn id_string(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-fn validate(raw: RawProduct) -> Result<Product, String> {
+fn validate(raw: RawProduct) -> Result<Product, ProductError> {
     // NUL fits in no PostgreSQL text value; refused on both stores alike.
     if [
         &raw.title,
@@ -195,37 +237,34 @@ fn validate(raw: RawProduct) -> Result<Product, String> {
     .iter()
     .any(|s| s.contains('\0'))
     {
-        return Err("text fields must not contain NUL characters".into());
+        return Err(ProductError::NulInText);
     }
-    let id = id_string(&raw.id).ok_or("`id` must be a non-empty string or a number")?;
+    let id = id_string(&raw.id).ok_or(ProductError::MissingId)?;
     if id.len() > 200 || id.chars().any(|c| c.is_control()) {
-        return Err("`id` must be at most 200 characters, without control characters".into());
+        return Err(ProductError::BadId);
     }
     let price = match &raw.price {
         serde_json::Value::Number(n) => n.as_f64(),
         serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
         _ => None,
     }
-    .ok_or("`price` must be a number")?;
+    .ok_or(ProductError::PriceNotANumber)?;
     if !price.is_finite() || price < 0.0 {
-        return Err(format!("`price` {price} must be a finite number >= 0"));
+        return Err(ProductError::PriceOutOfRange(price));
     }
     let currency = raw.currency.trim().to_uppercase();
     if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Err(format!(
-            "`currency` {:?} must be an ISO 4217 code like EUR",
-            raw.currency
-        ));
+        return Err(ProductError::BadCurrency(raw.currency));
     }
     if raw.title.trim().is_empty() {
-        return Err("`title` is empty".into());
+        return Err(ProductError::EmptyTitle);
     }
     let url = raw.url.trim().to_string();
     if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(format!("`url` {url:?} must be an http(s) purchase link"));
+        return Err(ProductError::BadUrl(url));
     }
     if raw.image.trim().is_empty() {
-        return Err("`image` is empty".into());
+        return Err(ProductError::EmptyImage);
     }
     let in_stock = match raw.in_stock {
         None | Some(serde_json::Value::Null) => true,
@@ -233,9 +272,9 @@ fn validate(raw: RawProduct) -> Result<Product, String> {
         Some(serde_json::Value::String(s)) => match s.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "y" => true,
             "false" | "0" | "no" | "n" => false,
-            _ => return Err(format!("`in_stock` {s:?} must be true or false")),
+            _ => return Err(ProductError::InStockWord(s)),
         },
-        Some(v) => return Err(format!("`in_stock` {v} must be true or false")),
+        Some(v) => return Err(ProductError::InStockValue(v)),
     };
     Ok(Product {
         id,
@@ -266,7 +305,14 @@ not json
         let a = lines[0].product.as_ref().unwrap();
         assert_eq!((a.currency.as_str(), a.category.as_str()), ("EUR", "shoes"));
         assert!(lines[1].product.is_err() && lines[1].id.is_none());
-        assert!(lines[2].product.as_ref().unwrap_err().contains("price"));
+        assert!(
+            matches!(
+                lines[2].product,
+                Err(FeedLineError::Product(ProductError::PriceNotANumber))
+            ),
+            "{:?}",
+            lines[2].product
+        );
         assert_eq!(lines[2].id.as_deref(), Some("c"));
         assert_eq!(lines[3].line, 5);
         assert!(!lines[3].product.as_ref().unwrap().in_stock);
@@ -296,7 +342,8 @@ not json
         let lines = parse_csv(text);
         assert_eq!(lines.len(), 2);
         assert!(!lines[0].product.as_ref().unwrap().in_stock);
-        assert!(lines[1].product.as_ref().unwrap_err().contains("price"));
+        let e = lines[1].product.as_ref().unwrap_err();
+        assert_eq!(e.to_string(), "`price` -1 must be a finite number >= 0");
         assert_eq!(lines[1].line, 3);
     }
 }

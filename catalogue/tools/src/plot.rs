@@ -4,6 +4,7 @@
 //! Drawn with `plotters` (SVG backend only): SVG leaves the text to the viewer's fonts, so no
 //! font files or font crates come in, where a PNG would need a TTF font to write words.
 
+use plotters::drawing::DrawingAreaErrorKind;
 use plotters::prelude::*;
 
 /// Size of the picture, in SVG pixels.
@@ -29,7 +30,7 @@ pub struct Chart<'a> {
 
 /// The chart as an SVG document. x runs from 0 (or below, if a point is) to just past the
 /// largest x; y spans the points, padded by 5 % below and with room above for the legend.
-pub fn svg(chart: &Chart) -> Result<String, String> {
+pub fn svg(chart: &Chart) -> Result<String, PlotError> {
     let (mut x0, mut x1, mut y0, mut y1) = (0.0f64, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in chart.series.iter().flat_map(|s| s.points.iter()) {
         x0 = x0.min(x);
@@ -54,14 +55,14 @@ pub fn svg(chart: &Chart) -> Result<String, String> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
+        root.fill(&WHITE).map_err(PlotError)?;
         let mut c = ChartBuilder::on(&root)
             .caption(chart.title, ("sans-serif", 28))
             .margin(20)
             .x_label_area_size(56)
             .y_label_area_size(80)
             .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(err)?;
+            .map_err(PlotError)?;
         let y_tick = |v: &f64| format!("{v:.*}", chart.y_decimals);
         c.configure_mesh()
             .x_desc(chart.x_label)
@@ -75,18 +76,18 @@ pub fn svg(chart: &Chart) -> Result<String, String> {
             .light_line_style(WHITE)
             .bold_line_style(RGBColor(225, 225, 225))
             .draw()
-            .map_err(err)?;
+            .map_err(PlotError)?;
         for s in chart.series {
             let color = RGBColor(s.color[0], s.color[1], s.color[2]);
             c.draw_series(LineSeries::new(
                 s.points.iter().copied(),
                 color.stroke_width(3),
             ))
-            .map_err(err)?
+            .map_err(PlotError)?
             .label(s.name)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], color.stroke_width(3)));
             c.draw_series(s.points.iter().map(|&p| Circle::new(p, 4, color.filled())))
-                .map_err(err)?;
+                .map_err(PlotError)?;
         }
         c.configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
@@ -95,15 +96,16 @@ pub fn svg(chart: &Chart) -> Result<String, String> {
             .background_style(WHITE)
             .border_style(RGBColor(160, 160, 160))
             .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
+            .map_err(PlotError)?;
+        root.present().map_err(PlotError)?;
     }
     Ok(out)
 }
 
-fn err(e: impl std::fmt::Display) -> String {
-    format!("cannot draw the chart: {e}")
-}
+/// plotters failed to draw (the SVG backend writes to a string, so hardly ever).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot draw the chart: {0}")]
+pub struct PlotError(#[source] DrawingAreaErrorKind<std::io::Error>);
 
 #[cfg(test)]
 mod tests {

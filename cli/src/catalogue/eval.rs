@@ -37,7 +37,7 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
         photos: args.photos.clone(),
         random_distractors: args.random_distractors,
     };
-    let report = shoplook_tools::eval::evaluate(&engine, &config)?;
+    let report = shoplook_tools::eval::evaluate(&engine, &config).map_err(|e| e.to_string())?;
     if !report.ingest.failed.is_empty() {
         eprint!("{}", report.ingest);
     }

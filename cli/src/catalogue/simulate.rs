@@ -47,7 +47,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), String> {
     let mut config = SimConfig::new(args.sessions, args.seed);
     config.searches = args.searches;
     config.crops_per_photo = args.crops;
-    let report = simulate(&engine, &config)?;
+    let report = simulate(&engine, &config).map_err(|e| e.to_string())?;
     if let Some(path) = &args.plot {
         plot(&report, path)?;
     }
@@ -123,6 +123,7 @@ fn plot(report: &SimReport, path: &PathBuf) -> Result<(), String> {
                 points: &v,
             },
         ],
-    })?;
+    })
+    .map_err(|e| e.to_string())?;
     std::fs::write(path, svg).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

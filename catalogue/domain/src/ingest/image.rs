@@ -12,6 +12,33 @@ use crate::error::CatResult;
 /// Largest product image accepted (bytes).
 pub const MAX_IMAGE_BYTES: u64 = 25 << 20;
 
+/// Why a product image could not be loaded (the ingest reports it on the product's line).
+#[derive(Debug, thiserror::Error)]
+pub enum ImageLoadError {
+    #[error("GET {url}: {source}")]
+    Get {
+        url: String,
+        #[source]
+        source: ureq::Error,
+    },
+    /// The answer's body broke off.
+    #[error("GET {url}: {source}")]
+    Body {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `image` as given (a URL), or the resolved path.
+    #[error("{image} is larger than {max} bytes", max = MAX_IMAGE_BYTES)]
+    TooLarge { image: String },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// How a product image was embedded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EmbedSource {
@@ -55,7 +82,7 @@ pub fn embed_product(engine: &Engine, bytes: &[u8]) -> CatResult<(Vec<f32>, Embe
 }
 
 /// Reads a product image from a local path (relative to the feed's folder) or http(s) URL.
-pub fn load_image(image: &str, base: &Path) -> Result<Vec<u8>, String> {
+pub fn load_image(image: &str, base: &Path) -> Result<Vec<u8>, ImageLoadError> {
     if image.starts_with("http://") || image.starts_with("https://") {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(30)))
@@ -64,15 +91,23 @@ pub fn load_image(image: &str, base: &Path) -> Result<Vec<u8>, String> {
         let mut resp = agent
             .get(image)
             .call()
-            .map_err(|e| format!("GET {image}: {e}"))?;
+            .map_err(|source| ImageLoadError::Get {
+                url: image.to_string(),
+                source,
+            })?;
         let mut bytes = Vec::new();
         resp.body_mut()
             .as_reader()
             .take(MAX_IMAGE_BYTES + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| format!("GET {image}: {e}"))?;
+            .map_err(|source| ImageLoadError::Body {
+                url: image.to_string(),
+                source,
+            })?;
         if bytes.len() as u64 > MAX_IMAGE_BYTES {
-            return Err(format!("{image} is larger than {MAX_IMAGE_BYTES} bytes"));
+            return Err(ImageLoadError::TooLarge {
+                image: image.to_string(),
+            });
         }
         Ok(bytes)
     } else {
@@ -83,14 +118,16 @@ pub fn load_image(image: &str, base: &Path) -> Result<Vec<u8>, String> {
         } else {
             base.join(p)
         };
-        let meta =
-            std::fs::metadata(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        let read_error = |source| ImageLoadError::Read {
+            path: p.clone(),
+            source,
+        };
+        let meta = std::fs::metadata(&p).map_err(read_error)?;
         if meta.len() > MAX_IMAGE_BYTES {
-            return Err(format!(
-                "{} is larger than {MAX_IMAGE_BYTES} bytes",
-                p.display()
-            ));
+            return Err(ImageLoadError::TooLarge {
+                image: p.display().to_string(),
+            });
         }
-        std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+        std::fs::read(&p).map_err(read_error)
     }
 }

@@ -17,7 +17,7 @@ use std::time::Instant;
 use shoplook_core::Engine;
 use shoplook_core::wire::Product;
 
-pub use image::{EmbedSource, MAX_IMAGE_BYTES, embed_product, load_image};
+pub use image::{EmbedSource, ImageLoadError, MAX_IMAGE_BYTES, embed_product, load_image};
 pub use report::{Failure, IngestProgress, IngestSummary, Quiet, Settled};
 
 use crate::error::{CatError, CatResult};
@@ -108,7 +108,7 @@ pub fn ingest_lines(
             Err(reason) => summary.failed.push(Failure {
                 line: l.line,
                 id: l.id,
-                reason,
+                reason: reason.to_string(),
             }),
         }
     }
@@ -237,7 +237,7 @@ fn prepare(
     };
     let bytes = match load_image(&product.image, base) {
         Ok(b) => b,
-        Err(e) => return fail(&product.id, e),
+        Err(e) => return fail(&product.id, e.to_string()),
     };
     let mut hashed = bytes.clone();
     hashed.extend_from_slice(contract_tag.as_bytes());

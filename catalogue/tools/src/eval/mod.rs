@@ -16,12 +16,41 @@ use shoplook_core::{AnalyzeOptions, Engine, Rect};
 
 pub use transform::{Transform, encode, perspective, rotate, transforms};
 
+use shoplook_domain::error::CatError;
 use shoplook_domain::feed::{FeedLine, read_feed};
 use shoplook_domain::ingest::{
-    IngestOptions, IngestSummary, Quiet, embed_product, ingest_lines, load_image,
+    ImageLoadError, IngestOptions, IngestSummary, Quiet, embed_product, ingest_lines, load_image,
 };
 use shoplook_domain::store::Store;
 use shoplook_domain::store::sqlite::SqliteStore;
+
+/// What can stop an evaluation; each keeps the error underneath as its `source()`.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// The evaluation's store, the feed or the ingest failed.
+    #[error("{0}")]
+    Catalogue(#[from] CatError),
+    /// A catalogue product's image did not load.
+    #[error("{0}")]
+    Image(#[from] ImageLoadError),
+    /// A catalogue product's image did not decode (product id).
+    #[error("image of {id}: {source}")]
+    Decode {
+        id: String,
+        #[source]
+        source: image::ImageError,
+    },
+    /// A folder of distractors or a photo did not read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The on-device pipeline failed on a query photo.
+    #[error("{0}")]
+    Core(#[from] shoplook_core::Error),
+}
 
 /// What to evaluate.
 #[derive(Debug, Clone)]
@@ -65,10 +94,8 @@ pub struct Row {
 }
 
 /// Rank (0-based) of `want` among the top 5 results, if there.
-fn rank(store: &dyn Store, vector: &[f32], want: &str) -> Result<Option<usize>, String> {
-    let hits = store
-        .search(vector, 5, None, &SearchFilters::default())
-        .map_err(|e| e.to_string())?;
+fn rank(store: &dyn Store, vector: &[f32], want: &str) -> Result<Option<usize>, CatError> {
+    let hits = store.search(vector, 5, None, &SearchFilters::default())?;
     Ok(hits.iter().position(|(p, _)| p.id == want))
 }
 
@@ -82,12 +109,11 @@ fn row(query: &str, ranks: &[Option<usize>]) -> Row {
     }
 }
 
-pub fn evaluate(engine: &Engine, args: &EvalConfig) -> Result<EvalReport, String> {
+pub fn evaluate(engine: &Engine, args: &EvalConfig) -> Result<EvalReport, EvalError> {
     let dir =
         std::env::temp_dir().join(format!("shoplook-eval-{}", shoplook_domain::random_hex(6)));
-    let store = SqliteStore::open(&dir, shoplook_domain::store::sqlite::DEFAULT_QUANTIZATION)
-        .map_err(|e| e.to_string())?;
-    let mut lines = read_feed(&args.feed).map_err(|e| e.to_string())?;
+    let store = SqliteStore::open(&dir, shoplook_domain::store::sqlite::DEFAULT_QUANTIZATION)?;
+    let mut lines = read_feed(&args.feed)?;
     let base = args
         .feed
         .parent()
@@ -100,7 +126,10 @@ pub fn evaluate(engine: &Engine, args: &EvalConfig) -> Result<EvalReport, String
     if let Some(d) = &args.distractors {
         let mut n = lines.len();
         let mut entries: Vec<_> = std::fs::read_dir(d)
-            .map_err(|e| format!("{}: {e}", d.display()))?
+            .map_err(|source| EvalError::Read {
+                path: d.clone(),
+                source,
+            })?
             .flatten()
             .map(|e| e.path())
             .filter(|p| {
@@ -137,8 +166,7 @@ pub fn evaluate(engine: &Engine, args: &EvalConfig) -> Result<EvalReport, String
         &base,
         &IngestOptions::default(),
         &Quiet,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     if args.random_distractors > 0 {
         let dim = engine.embedder_contract().dim;
         let mut state = 0x5EEDu64;
@@ -175,10 +203,10 @@ pub fn evaluate(engine: &Engine, args: &EvalConfig) -> Result<EvalReport, String
                     (p, String::new(), v)
                 })
                 .collect();
-            store.upsert_batch(&batch).map_err(|e| e.to_string())?;
+            store.upsert_batch(&batch)?;
         }
     }
-    let catalogue_size = store.stats().map_err(|e| e.to_string())?.products as usize;
+    let catalogue_size = store.stats()?.products as usize;
 
     let mut rows = Vec::new();
     let mut all = Vec::new();
@@ -187,17 +215,20 @@ pub fn evaluate(engine: &Engine, args: &EvalConfig) -> Result<EvalReport, String
         .map(|p| {
             let bytes = load_image(&p.image, &base)?;
             let img = image::load_from_memory(&bytes)
-                .map_err(|e| e.to_string())?
+                .map_err(|source| EvalError::Decode {
+                    id: p.id.clone(),
+                    source,
+                })?
                 .to_rgb8();
             Ok((p.id.clone(), img))
         })
-        .collect::<Result<_, String>>()?;
+        .collect::<Result<_, EvalError>>()?;
     for (name, f) in transforms() {
         let mut ranks = Vec::new();
         for (id, img) in &images {
             let (t, fmt) = f(img);
             let bytes = encode(&t, fmt);
-            let (v, _) = embed_product(engine, &bytes).map_err(|e| e.to_string())?;
+            let (v, _) = embed_product(engine, &bytes)?;
             ranks.push(rank(&store, &v, id)?);
         }
         all.extend(ranks.iter().copied());
@@ -210,23 +241,22 @@ pub fn evaluate(engine: &Engine, args: &EvalConfig) -> Result<EvalReport, String
         .iter()
         .find(|p| p.image.ends_with("demo-box-1.jpg"))
     {
-        let scene = std::fs::read(args.photos.join("box_in_scene.png"))
-            .map_err(|e| format!("box_in_scene.png: {e}"))?;
-        let region = engine
-            .embed_region(&scene, BOX_IN_SCENE_REGION)
-            .map_err(|e| e.to_string())?;
+        let scene_path = args.photos.join("box_in_scene.png");
+        let scene = std::fs::read(&scene_path).map_err(|source| EvalError::Read {
+            path: scene_path,
+            source,
+        })?;
+        let region = engine.embed_region(&scene, BOX_IN_SCENE_REGION)?;
         rows.push(row(
             "box_in_scene.png, user-drawn region -> box.png",
             &[rank(&store, &region.vector, &boxp.id)?],
         ));
-        let whole = engine.embed_image(&scene).map_err(|e| e.to_string())?;
+        let whole = engine.embed_image(&scene)?;
         rows.push(row(
             "box_in_scene.png, whole photo -> box.png",
             &[rank(&store, &whole.vector, &boxp.id)?],
         ));
-        let a = engine
-            .analyze(&scene, &AnalyzeOptions::default())
-            .map_err(|e| e.to_string())?;
+        let a = engine.analyze(&scene, &AnalyzeOptions::default())?;
         let best = a
             .items
             .iter()

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use shoplook_core::ModelContract;
 
-use super::SimProduct;
+use super::{SimError, SimProduct};
 use shoplook_domain::learn::{LearnConfig, LearnedRanker, Learner};
 use shoplook_domain::search::{NoSponsored, Pipeline};
 use shoplook_domain::store::sqlite::{DEFAULT_QUANTIZATION, SqliteStore};
@@ -30,11 +30,11 @@ impl ArmServer {
         products: &[SimProduct],
         contract: &ModelContract,
         learn: &LearnConfig,
-    ) -> Result<ArmServer, String> {
+    ) -> Result<ArmServer, SimError> {
         let dir =
             std::env::temp_dir().join(format!("shoplook-sim-{}", shoplook_domain::random_hex(6)));
-        let store = SqliteStore::open(&dir, DEFAULT_QUANTIZATION).map_err(|e| e.to_string())?;
-        store.ensure_contract(contract).map_err(|e| e.to_string())?;
+        let store = SqliteStore::open(&dir, DEFAULT_QUANTIZATION)?;
+        store.ensure_contract(contract)?;
         let batch: Vec<_> = products
             .iter()
             .map(|p| {
@@ -45,7 +45,7 @@ impl ArmServer {
                 )
             })
             .collect();
-        store.upsert_batch(&batch).map_err(|e| e.to_string())?;
+        store.upsert_batch(&batch)?;
         let mut server = Self::serve(Arc::new(store), contract, learn)?;
         server.dir = dir;
         Ok(server)
@@ -57,12 +57,10 @@ impl ArmServer {
         products: &[SimProduct],
         contract: &ModelContract,
         learn: &LearnConfig,
-    ) -> Result<ArmServer, String> {
-        store.ensure_contract(contract).map_err(|e| e.to_string())?;
+    ) -> Result<ArmServer, SimError> {
+        store.ensure_contract(contract)?;
         for p in products {
-            store
-                .upsert(&p.product, &format!("sim-{}", p.product.id), &p.vector)
-                .map_err(|e| e.to_string())?;
+            store.upsert(&p.product, &format!("sim-{}", p.product.id), &p.vector)?;
         }
         Self::serve(store, contract, learn)
     }
@@ -71,14 +69,13 @@ impl ArmServer {
         store: Arc<dyn Store>,
         contract: &ModelContract,
         learn: &LearnConfig,
-    ) -> Result<ArmServer, String> {
+    ) -> Result<ArmServer, SimError> {
         let dir = PathBuf::new();
         let key = shoplook_domain::keys::create_key(
             store.as_ref(),
             "sim-app",
             &shoplook_domain::keys::Role::App,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         let learner = Learner::new(store.clone(), learn.clone());
         let pipeline = Pipeline::new(Box::new(LearnedRanker::new(learner)), Box::new(NoSponsored));
         let config = ServeConfig {
@@ -110,7 +107,7 @@ impl ArmServer {
         });
         let addr = addr_rx
             .recv_timeout(Duration::from_secs(10))
-            .map_err(|_| "the simulator's server did not start".to_string())?;
+            .map_err(SimError::ServerDidNotStart)?;
         Ok(ArmServer {
             url: format!("http://{addr}"),
             key,
@@ -164,21 +161,23 @@ impl Http {
         &mut self,
         path: &str,
         body: &serde_json::Value,
-    ) -> Result<(u16, serde_json::Value), String> {
+    ) -> Result<(u16, serde_json::Value), SimError> {
         self.requests += 1;
-        let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+        // A JSON value always serialises (its map keys are strings).
+        let bytes = serde_json::to_vec(body).expect("a JSON value serialises");
+        let request_error = |source| SimError::Request {
+            path: path.to_string(),
+            source,
+        };
         let mut resp = self
             .agent
             .post(&format!("{}{path}", self.base))
             .header("Authorization", &self.auth)
             .header("Content-Type", "application/json")
             .send(&bytes[..])
-            .map_err(|e| format!("POST {path}: {e}"))?;
+            .map_err(request_error)?;
         let status = resp.status().as_u16();
-        let text = resp
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| format!("POST {path}: {e}"))?;
+        let text = resp.body_mut().read_to_string().map_err(request_error)?;
         let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
         Ok((status, json))
     }
@@ -188,10 +187,14 @@ impl Http {
         &mut self,
         path: &str,
         body: &serde_json::Value,
-    ) -> Result<serde_json::Value, String> {
+    ) -> Result<serde_json::Value, SimError> {
         let (status, json) = self.post(path, body)?;
         if !(200..300).contains(&status) {
-            return Err(format!("POST {path}: {status} {json}"));
+            return Err(SimError::Status {
+                path: path.to_string(),
+                status,
+                body: json,
+            });
         }
         Ok(json)
     }

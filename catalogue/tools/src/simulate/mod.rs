@@ -18,7 +18,7 @@
 //! the true click probability as the gain (the ideal list is the best 5 of the catalogue for
 //! that shopper), and purchases per session.
 //!
-//! `arm.rs`: the server of one arm and the simulator's HTTP client.
+//! `arm.rs`: the server of one arm and the simulator's HTTP client; `error.rs`: [`SimError`].
 
 use std::path::{Path, PathBuf};
 
@@ -30,8 +30,10 @@ use shoplook_core::{Engine, ModelContract, Rect};
 use shoplook_domain::learn::LearnConfig;
 
 mod arm;
+mod error;
 
 pub use arm::{ArmServer, Http};
+pub use error::SimError;
 
 /// Hidden shopper segments.
 pub const SEGMENTS: u64 = 8;
@@ -206,16 +208,13 @@ pub fn build_catalogue(
     engine: &Engine,
     root: &Path,
     crops_per_photo: usize,
-) -> Result<Vec<SimProduct>, String> {
+) -> Result<Vec<SimProduct>, SimError> {
     let demo = root.join("fixtures/demo-catalogue");
     let mut out = Vec::new();
-    for line in
-        shoplook_domain::feed::read_feed(&demo.join("feed.jsonl")).map_err(|e| e.to_string())?
-    {
+    for line in shoplook_domain::feed::read_feed(&demo.join("feed.jsonl"))? {
         let Ok(p) = line.product else { continue };
         let bytes = shoplook_domain::ingest::load_image(&p.image, &demo)?;
-        let (vector, _) =
-            shoplook_domain::ingest::embed_product(engine, &bytes).map_err(|e| e.to_string())?;
+        let (vector, _) = shoplook_domain::ingest::embed_product(engine, &bytes)?;
         out.push(SimProduct { product: p, vector });
     }
     let mut photos: Vec<PathBuf> = Vec::new();
@@ -233,17 +232,18 @@ pub fn build_catalogue(
     }
     photos.sort();
     for path in photos {
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let photo = engine.decode(&bytes).map_err(|e| e.to_string())?;
+        let bytes = std::fs::read(&path).map_err(|source| SimError::Photo {
+            path: path.clone(),
+            source,
+        })?;
+        let photo = engine.decode(&bytes)?;
         let (w, h) = (photo.original_width as f32, photo.original_height as f32);
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         for (c, (x, y, cw, ch)) in CROPS.iter().take(crops_per_photo).enumerate() {
             // 2 % short of the right and bottom edges: a region ending exactly on the edge
             // can round past it when scaled (a panic in core's resize_region, reported).
             let rect = Rect::new(x * w, y * h, cw * w * 0.98, ch * h * 0.98);
-            let e = engine
-                .embed_region_of(&photo, rect)
-                .map_err(|e| e.to_string())?;
+            let e = engine.embed_region_of(&photo, rect)?;
             let id = format!("crop-{name}-{c}");
             let h = text_id(&id);
             out.push(SimProduct {
@@ -372,7 +372,7 @@ fn run_arm(
     contract: &ModelContract,
     config: &SimConfig,
     ranking: Ranking,
-) -> Result<(Vec<Vec<Outcome>>, usize), String> {
+) -> Result<(Vec<Vec<Outcome>>, usize), SimError> {
     let mut http = Http::new(&server.url, &server.key);
     let index: std::collections::HashMap<&str, usize> = world
         .products
@@ -409,7 +409,7 @@ fn run_arm(
             let qid = resp["query_id"].as_str().unwrap_or_default().to_string();
             let shown: Vec<usize> = resp["results"]
                 .as_array()
-                .ok_or("no results")?
+                .ok_or(SimError::NoResults)?
                 .iter()
                 .filter_map(|h| h["id"].as_str().and_then(|id| index.get(id).copied()))
                 .collect();
@@ -506,7 +506,7 @@ pub fn run_sessions(
     contract: &ModelContract,
     config: &SimConfig,
     ranking: Ranking,
-) -> Result<ArmReport, String> {
+) -> Result<ArmReport, SimError> {
     let world = World::new(config.seed, products);
     let (sessions, _) = run_arm(&world, server, contract, config, ranking)?;
     Ok(report(&sessions, config.curve_points))
@@ -527,7 +527,7 @@ pub fn segment_queries(products: &[SimProduct], seed: u64) -> Vec<Vec<f32>> {
 }
 
 /// Builds the catalogue, then runs the same sessions under `visual` and under `learned`.
-pub fn simulate(engine: &Engine, config: &SimConfig) -> Result<SimReport, String> {
+pub fn simulate(engine: &Engine, config: &SimConfig) -> Result<SimReport, SimError> {
     let products = build_catalogue(engine, &config.root, config.crops_per_photo)?;
     simulate_on(&products, engine.embedder_contract(), config)
 }
@@ -537,9 +537,11 @@ pub fn simulate_on(
     products: &[SimProduct],
     contract: &ModelContract,
     config: &SimConfig,
-) -> Result<SimReport, String> {
+) -> Result<SimReport, SimError> {
     if products.len() < 2 * config.k {
-        return Err(format!("{} products: too few to simulate", products.len()));
+        return Err(SimError::TooFewProducts {
+            products: products.len(),
+        });
     }
     let world = World::new(config.seed, products);
     let mut arms = Vec::new();
