@@ -296,7 +296,10 @@ fn assert_new_tables_work(store: &dyn Store) {
     assert_eq!(store.searches_since(0, 10).unwrap()[0].search, search);
     let campaign = old_campaign();
     store.create_campaign(&campaign).unwrap();
-    assert_eq!(store.campaigns(None, day()).unwrap(), [campaign.clone()]);
+    assert_eq!(
+        store.campaigns(None, day()).unwrap(),
+        std::slice::from_ref(&campaign)
+    );
 }
 
 /// Two schemas' lines (`layout` of either store) are the same; else what differs.

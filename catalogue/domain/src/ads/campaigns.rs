@@ -296,10 +296,13 @@ mod tests {
         );
     }
 
+    /// A field's name and a change that makes it invalid.
+    type Spoiler = (&'static str, Box<dyn Fn(&mut CampaignRequest)>);
+
     #[test]
     fn each_bad_field_is_refused_with_its_name() {
         let cfg = AdsConfig::default();
-        let bad: Vec<(&str, Box<dyn Fn(&mut CampaignRequest)>)> = vec![
+        let bad: Vec<Spoiler> = vec![
             ("name", Box::new(|r| r.name = " ".into())),
             ("name", Box::new(|r| r.name = "x".repeat(201))),
             ("product_id", Box::new(|r| r.product_id = "".into())),

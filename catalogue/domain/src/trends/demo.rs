@@ -195,7 +195,7 @@ pub fn generate(
                     for kind in kinds {
                         events.push((
                             Event {
-                                kind: kind.clone(),
+                                kind: *kind,
                                 product_id: p.id.clone(),
                                 query_id: Some(query_id.clone()),
                                 position: Some(pos as u32 + 1),

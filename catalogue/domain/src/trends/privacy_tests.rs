@@ -94,8 +94,9 @@ fn rank(rows: &[Vec<f64>]) -> usize {
             if i != r {
                 let f = m[i][c] / m[r][c];
                 if f != 0.0 {
-                    for j in c..cols {
-                        m[i][j] -= f * m[r][j];
+                    let pivot_row = m[r].clone();
+                    for (x, p) in m[i][c..cols].iter_mut().zip(&pivot_row[c..cols]) {
+                        *x -= f * p;
                     }
                 }
             }

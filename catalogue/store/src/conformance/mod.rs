@@ -141,7 +141,7 @@ pub fn product(i: usize) -> Product {
         category: ["shoes", "Bags", "shirts"][i % 3].into(),
         image: format!("images/{i}.jpg"),
         url: format!("https://example.com/p/{i}"),
-        in_stock: i % 4 != 0,
+        in_stock: !i.is_multiple_of(4),
     }
 }
 
@@ -192,9 +192,9 @@ pub fn event(i: usize) -> Event {
     Event {
         kind: [EventType::Impression, EventType::Click, EventType::Purchase][i % 3],
         product_id: format!("p{:02}", i % N),
-        query_id: (i % 2 == 0).then(|| format!("q{i}")),
-        position: (i % 4 == 0).then_some(i as u32 % 10 + 1),
-        session_id: (i % 3 == 0).then(|| format!("session-{i:04}")),
+        query_id: i.is_multiple_of(2).then(|| format!("q{i}")),
+        position: i.is_multiple_of(4).then_some(i as u32 % 10 + 1),
+        session_id: i.is_multiple_of(3).then(|| format!("session-{i:04}")),
     }
 }
 
@@ -202,8 +202,8 @@ pub fn search_record(i: usize) -> SearchRecord {
     SearchRecord {
         query_id: format!("query-{i}"),
         key_name: ["app-android", "app-ios"][i % 2].into(),
-        session_id: (i % 3 != 0).then(|| format!("sess-{:04}", i / 2)),
-        category: (i % 2 == 0).then(|| "shoes".to_string()),
+        session_id: (!i.is_multiple_of(3)).then(|| format!("sess-{:04}", i / 2)),
+        category: i.is_multiple_of(2).then(|| "shoes".to_string()),
         ranking: [Ranking::Visual, Ranking::Learned][i % 2],
         embedding: vector(i),
         shown: (0..(i % 5)).map(|j| product(i + j).id).collect(),

@@ -124,7 +124,7 @@ pub fn evaluate(engine: &Engine, args: &EvalConfig) -> Result<EvalReport, EvalEr
         .filter_map(|l| l.product.as_ref().ok().cloned())
         .collect();
     if let Some(d) = &args.distractors {
-        let mut n = lines.len();
+        let first_line = lines.len() + 1;
         let mut entries: Vec<_> = std::fs::read_dir(d)
             .map_err(|source| EvalError::Read {
                 path: d.clone(),
@@ -139,8 +139,7 @@ pub fn evaluate(engine: &Engine, args: &EvalConfig) -> Result<EvalReport, EvalEr
             })
             .collect();
         entries.sort();
-        for p in entries {
-            n += 1;
+        for (n, p) in (first_line..).zip(entries) {
             let name = p.file_name().unwrap().to_string_lossy().to_string();
             lines.push(FeedLine {
                 line: n,

@@ -86,7 +86,7 @@ pub fn product(i: usize) -> Product {
         category: ["shoes", "outfit", "bags", "home", "kitchen"][i % 5].into(),
         image: format!("https://example.com/img/{i}.jpg"),
         url: format!("https://example.com/p/{i}"),
-        in_stock: i % 7 != 0,
+        in_stock: !i.is_multiple_of(7),
     }
 }
 
