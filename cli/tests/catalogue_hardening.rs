@@ -303,3 +303,18 @@ fn every_error_is_json_and_echoes_little() {
     let (head, body) = get("/v2/nothing");
     json_error(&head, &body, "404", "not_found");
 }
+
+/// SIGTERM (what systemd and container runtimes send) stops the server cleanly on both stores:
+/// the background tasks stop, the store is flushed and the process exits 0. On PostgreSQL the
+/// client's drop inside the async runtime once turned every shutdown into an abort.
+fn stops_cleanly_on_sigterm(backend: Backend) {
+    let key = create_key(&backend, "term", false);
+    let server = Server::start(&backend, &[]);
+    let url = format!("{}/v1/products/absent", server.url);
+    let (status, _, _) = http("GET", &url, Some(&key), None);
+    assert_eq!(status, 404);
+    let exit = server.terminate();
+    assert!(exit.success(), "serve ended with {exit} after SIGTERM");
+}
+
+both_stores!(stops_cleanly_on_sigterm);

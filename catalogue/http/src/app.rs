@@ -104,7 +104,8 @@ impl App {
     }
 
     /// Serves until `shutdown` completes: requests in flight are finished, the background
-    /// tasks stopped, and the store flushed.
+    /// tasks stopped, and the store flushed. A caller on its own runtime keeps a clone of a
+    /// PostgreSQL store and drops it outside the runtime (see [`App::serve_blocking`]).
     pub async fn serve_until(
         mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -141,10 +142,17 @@ impl App {
 
     /// [`App::serve`] on a runtime of its own, for a binary's `main`.
     pub fn serve_blocking(self, ready: impl FnOnce(SocketAddr)) -> CatResult<()> {
-        tokio::runtime::Builder::new_multi_thread()
+        // The PostgreSQL client blocks on a runtime of its own when it is dropped, which panics
+        // on any thread of this runtime (workers and blocking pool alike). So the last
+        // reference to the store is this one, dropped after the runtime has shut down.
+        let store = self.store.clone();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
-            .build()?
-            .block_on(self.serve(ready))
+            .build()?;
+        let served = runtime.block_on(self.serve(ready));
+        drop(runtime);
+        drop(store);
+        served
     }
 }
 

@@ -167,6 +167,22 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Sends SIGTERM, as an init system does, and waits (up to 30 s) for the process to end.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().expect("wait for serve") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("serve did not stop within 30 s of SIGTERM");
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
