@@ -215,6 +215,10 @@ impl ModelManifest {
         if i.std.iter().any(|s| *s == 0.0 || !s.is_finite()) {
             return bad("input std must be finite and non-zero");
         }
+        // A JSON number past f32's range parses as infinity and serialises back as `null`.
+        if !i.mean.iter().all(|m| m.is_finite()) {
+            return bad("input mean must be finite");
+        }
         match self.kind {
             ModelKind::Detector => {
                 match &self.decoder {
@@ -291,6 +295,14 @@ impl ModelManifest {
                 }
                 if box_scales.iter().any(|s| *s == 0.0 || !s.is_finite()) {
                     return bad("SSD box_scales must be finite and non-zero");
+                }
+                let scales = [anchors.min_scale, anchors.max_scale];
+                if !scales
+                    .iter()
+                    .chain(&anchors.aspect_ratios)
+                    .all(|v| v.is_finite() && *v > 0.0)
+                {
+                    return bad("SSD anchor scales and aspect ratios must be finite and positive");
                 }
                 let n = ssd_anchor_count(anchors, self.input.width, self.input.height);
                 if n != anchors.count || n > MAX_SSD_ANCHORS {
@@ -395,6 +407,24 @@ mod tests {
         let mut min_score = shipped("ssd_mbv2_oidv4");
         min_score["default_min_score"] = 1.0.into();
         assert!(parse(&min_score).is_err());
+    }
+
+    /// Found by the `manifest` fuzz target in CI: a number past f32's range (1e39) parsed as
+    /// infinity, passed validation, serialised as `null` and then failed to re-parse.
+    #[test]
+    fn floats_past_f32_range_are_refused() {
+        let huge: serde_json::Value = serde_json::from_str("1e39").unwrap();
+        for pointer in [
+            "/input/mean/0",
+            "/decoder/anchors/min_scale",
+            "/decoder/anchors/max_scale",
+            "/decoder/anchors/aspect_ratios/1",
+        ] {
+            let mut m = shipped("ssd_mbv2_oidv4");
+            *m.pointer_mut(pointer).unwrap() = huge.clone();
+            let e = parse(&m).expect_err(pointer).to_string();
+            assert!(e.contains("finite"), "{pointer}: {e}");
+        }
     }
 
     #[test]
