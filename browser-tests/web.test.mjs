@@ -20,7 +20,10 @@ const BIN = path.join(ROOT, 'target/release/shoplook');
 const STREET = path.join(ROOT, 'fixtures/web/messi5.jpg');
 // The timing photo, as in the README's benchmarks (fetched, AGPL: never in a screenshot).
 const PHOTO = path.join(ROOT, 'fixtures/external/bus.jpg');
-const EXT = path.join(ROOT, 'web/extension');
+// SHOPLOOK_WEB_DIR: another web/ folder (built: pkg/, extension/vendor/), e.g. an older commit's,
+// to show what these tests catch there.
+const WEB = process.env.SHOPLOOK_WEB_DIR || path.join(ROOT, 'web');
+const EXT = path.join(WEB, 'extension');
 const DOCS = path.join(ROOT, 'docs');
 const T = 90_000; // generous: the first analysis loads 40 MB of models into wasm
 
@@ -34,7 +37,7 @@ async function startCatalogue() {
   const data = mkdtempSync(path.join(tmpdir(), 'shoplook-web-'));
   execFileSync(BIN, ['catalogue', 'ingest', '--data', data, 'fixtures/demo-catalogue/feed.jsonl'], { cwd: ROOT, stdio: 'ignore' });
   const key = execFileSync(BIN, ['catalogue', 'keys', 'create', '--data', data, '--name', 'web-test'], { cwd: ROOT }).toString().trim();
-  const proc = startProcess(BIN, ['catalogue', 'serve', '--data', data, '--listen', '127.0.0.1:0', '--rate-limit', '0', '--web-dir', path.join(ROOT, 'web')]);
+  const proc = startProcess(BIN, ['catalogue', 'serve', '--data', data, '--listen', '127.0.0.1:0', '--rate-limit', '0', '--web-dir', WEB]);
   for (let i = 0; i < 300; i++) {
     const m = proc.output().match(/listening on (http:\/\/[0-9.]+:[0-9]+)/);
     if (m) return { url: m[1], key };
@@ -112,7 +115,10 @@ async function startPages() {
 <img id="svg" src="${cross}/logo.svg" width="300" height="200" alt="logo">
 <img id="huge" src="${cross}/huge.png" width="300" height="300" alt="huge">`;
   await startStatic(crossPort, pictures);
-  await startStatic(pagePort, { '/street.html': { type: 'text/html; charset=utf-8', body: html } });
+  await startStatic(pagePort, {
+    '/street.html': { type: 'text/html; charset=utf-8', body: html },
+    '/attack.html': { type: 'text/html; charset=utf-8', body: attackHtml() },
+  });
   return { page: `http://127.0.0.1:${pagePort}`, cross };
 }
 
@@ -184,6 +190,26 @@ test('/try: an SVG is refused with a clear message', async () => {
   assert(/SVG/.test(text), `message: ${text}`);
 });
 
+// A product link becomes a clickable href only for http(s): a catalogue (or a feed it ingested)
+// that returns `javascript:` or `data:` urls must not get script run on a Buy click.
+const LINK_URLS = ['https://shop.example/a', 'http://shop.example/b?x=1', 'javascript:alert(1)', ' JavaScript:alert(1)',
+  'java\tscript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'vbscript:msgbox(1)', 'file:///etc/passwd',
+  'blob:https://shop.example/0', '//evil.example/x', '/relative', ''];
+const LINK_HREFS = ['https://shop.example/a', 'http://shop.example/b?x=1', ...Array(LINK_URLS.length - 2).fill(null)];
+async function renderedHrefs(page, moduleUrl) {
+  return page.evaluate(async (mod, urls) => {
+    const { renderProducts } = await import(mod);
+    const list = document.createElement('ol');
+    const results = urls.map((url, i) => ({ id: `p${i}`, title: `t${i}`, brand: 'b', category: 'shoes', price: 1, currency: 'EUR', in_stock: true, similarity: 0.5, url }));
+    await renderProducts(list, { query_id: 'q', results }, { event: async () => {}, impressions: async () => {} });
+    return [...list.querySelectorAll('li.product')].map((li) => li.querySelector('a[href]')?.href ?? null);
+  }, moduleUrl, LINK_URLS);
+}
+
+test('/try: a product url that is not http(s) never becomes a clickable href', async () => {
+  assertEq(JSON.stringify(await renderedHrefs(tryPage, '/try/lib/catalogue.mjs')), JSON.stringify(LINK_HREFS), 'hrefs');
+});
+
 // ---- the extension ----
 let extId;
 let streetPage;
@@ -193,20 +219,38 @@ async function panelPage() {
   return target.asPage();
 }
 
-async function shopPicture(id) {
-  await streetPage.bringToFront();
-  await streetPage.evaluate((sel) => document.getElementById(sel).scrollIntoView({ block: 'center' }), id);
-  await streetPage.hover(`#${id}`);
-  await streetPage.waitForSelector('#shoplook-shop-button', { visible: true, timeout: 5000 });
-  await streetPage.click('#shoplook-shop-button');
+// Hovers picture `id` of `page` and clicks Shop, with real (trusted) input as a user would;
+// resolves with the extension's frame laid over it once the frame has its answer (boxes or a
+// message). The frame is an extension page: puppeteer reads it, the page's scripts cannot.
+async function shopInFrame(page, id, timeout = T) {
+  await page.bringToFront();
+  await page.evaluate((sel) => {
+    document.getElementById(sel).scrollIntoView({ block: 'center' });
+    window.__shoplookOld = document.querySelector('iframe.shoplook-frame');
+  }, id);
+  await page.hover(`#${id}`);
+  await page.waitForSelector('#shoplook-shop-button', { visible: true, timeout: 5000 });
+  await page.click('#shoplook-shop-button');
+  const handle = await page.waitForFunction(() => {
+    const f = document.querySelector('iframe.shoplook-frame');
+    return f && f !== window.__shoplookOld && f.contentWindow && f;
+  }, { timeout });
+  let frame = null;
+  for (let i = 0; i < 100 && !frame?.url().startsWith(`chrome-extension://${extId}/frame.html`); i++) {
+    frame = await handle.asElement().contentFrame();
+    if (!frame?.url().startsWith(`chrome-extension://${extId}/frame.html`)) await new Promise((r) => setTimeout(r, 100));
+  }
+  await frame.waitForSelector('body[data-state=done]', { timeout });
+  return frame;
 }
 
-async function noteText() {
-  await streetPage.waitForFunction(() => {
-    const n = document.getElementById('shoplook-note');
-    return n && n.dataset.error === 'true' && n.style.display !== 'none';
-  }, { timeout: T });
-  return streetPage.$eval('#shoplook-note', (n) => n.textContent);
+/** The frame's error message ('' if it shows none). */
+async function frameNote(frame) {
+  return frame.$eval('#note', (n) => (n.dataset.error === 'true' && !n.hidden ? n.textContent : ''));
+}
+
+async function noteText(id) {
+  return frameNote(await shopInFrame(streetPage, id));
 }
 
 test('extension: options page saves the server URL and API key', async () => {
@@ -225,12 +269,12 @@ test('extension: hover a cross-origin street photo, Shop, boxes appear; a shoe b
   streetPage = await browser.newPage();
   await streetPage.goto(`${statics.page}/street.html`);
   await streetPage.waitForFunction(() => document.getElementById('street').complete);
-  await shopPicture('street');
-  await streetPage.waitForSelector('.shoplook-layer .shoplook-box[data-category=shoes]', { timeout: T });
-  const boxes = await streetPage.$$('.shoplook-layer .shoplook-box');
+  const frame = await shopInFrame(streetPage, 'street');
+  await frame.waitForSelector('.shoplook-box[data-category=shoes]', { timeout: T });
+  const boxes = await frame.$$('.shoplook-box');
   assert(boxes.length >= 3, `boxes: ${boxes.length}`);
   const before = await eventCount();
-  await streetPage.click('.shoplook-layer .shoplook-box[data-category=shoes]');
+  await frame.click('.shoplook-box[data-category=shoes]');
   const panel = await panelPage();
   await panel.waitForSelector('#products .product', { timeout: T });
   const metas = await panel.$$eval('#products .product .meta', (ms) => ms.map((m) => m.textContent));
@@ -251,20 +295,181 @@ test('extension: a Buy click is reported as a click event with its query id and 
   assertEq(await eventCount(), before + 1, 'click stored');
 });
 
+test('extension: the side panel renders a product url that is not http(s) as no link', async () => {
+  const panel = await panelPage();
+  assertEq(JSON.stringify(await renderedHrefs(panel, `chrome-extension://${extId}/vendor/catalogue.mjs`)), JSON.stringify(LINK_HREFS), 'hrefs');
+});
+
 test('extension: a tiny picture gets a clear message', async () => {
-  await shopPicture('tiny');
-  assert(/too small \(40x40\)/.test(await noteText()), 'tiny message');
+  assert(/too small \(40x40\)/.test(await noteText('tiny')), 'tiny message');
 });
 
 test('extension: an SVG picture gets a clear message', async () => {
-  await shopPicture('svg');
-  assert(/SVG/.test(await noteText()), 'svg message');
+  assert(/SVG/.test(await noteText('svg')), 'svg message');
 });
 
 test('extension: a huge picture gets a clear message', async () => {
-  await shopPicture('huge');
-  const text = await noteText();
+  const text = await noteText('huge');
   assert(/too large.*7000x7000/.test(text), `huge message: ${text}`);
+});
+
+// ---- an attacker page (issue 22): synthetic events, a cookie-protected cross-site picture ----
+// The victim is another site (127.0.0.2, a cookie host of its own) that sets SameSite=Strict and
+// Lax cookies on a top-level visit and serves /private.jpg only with them (401 otherwise) and
+// /missing.jpg never (404). It logs every request: path, Cookie header, Sec-Fetch-Dest (an
+// <img> of the page says `image`; the extension's fetch says `empty`).
+const victimLog = [];
+let victim; // base URL
+async function startVictim() {
+  const port = await freePort();
+  const srv = createServer((req, res) => {
+    const p = req.url.split('?')[0];
+    victimLog.push({ path: p, cookie: req.headers.cookie || '', dest: req.headers['sec-fetch-dest'] || '' });
+    if (p === '/login') {
+      return res.writeHead(200, {
+        'content-type': 'text/html', 'cache-control': 'no-store',
+        'set-cookie': ['strict=s3cret; SameSite=Strict; Path=/; HttpOnly', 'lax=l4x; SameSite=Lax; Path=/; HttpOnly'],
+      }).end('<!doctype html><title>logged in</title>logged in');
+    }
+    if (p === '/private.jpg') {
+      if (!/strict=s3cret/.test(req.headers.cookie || '')) return res.writeHead(401, { 'cache-control': 'no-store' }).end();
+      return res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store' }).end(readFileSync(STREET));
+    }
+    res.writeHead(404, { 'cache-control': 'no-store' }).end();
+  });
+  staticServers.push(srv);
+  await new Promise((r) => srv.listen(port, '127.0.0.2', r));
+  return `http://127.0.0.2:${port}`;
+}
+
+// The attacker's page: adds pictures, fires untrusted mouseover/click events at them, at the Shop
+// button and at every button the extension drew, hooks attachShadow (before any content script
+// runs) and keeps scanning its own DOM (open and hooked shadow roots, same-origin frames, text,
+// titles, aria-labels, data-*) for anything the extension knows: window.leaks.
+function attackHtml() {
+  return `<!doctype html><meta charset="utf-8"><title>Attack</title>
+<style>body{font:15px system-ui;margin:20px} img{display:block;margin:12px 0}</style>
+<h1>Nothing to see</h1>
+<script>
+const roots = [];
+const attach = Element.prototype.attachShadow;
+Element.prototype.attachShadow = function (init) { const r = attach.call(this, { ...init, mode: 'open' }); roots.push(r); return r; };
+window.leaks = [];
+window.clicked = 0;
+const SECRET = /HTTP [0-9]{3}|could not|download|shoes|outfit|bags|score|shoppable|ShopLook|similar|footwear|person/i;
+function leak(what) { if (!window.leaks.includes(what)) window.leaks.push(what); }
+function scan(root) {
+  for (const el of root.querySelectorAll('*')) {
+    if (el.tagName === 'SCRIPT' || el.tagName === 'STYLE') continue;
+    const own = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.data).join(' ');
+    const attrs = [el.title, el.getAttribute('aria-label'), JSON.stringify({ ...el.dataset }), own].join(' ');
+    const m = attrs.match(SECRET);
+    if (m) leak(el.tagName + ': ' + attrs.trim().slice(0, 160));
+    if (el.shadowRoot) scan(el.shadowRoot);
+    if (el.tagName === 'IFRAME') { try { const d = el.contentDocument; if (d && d.body) { scan(d); if (SECRET.test(d.body.textContent)) leak('frame: ' + d.body.textContent.slice(0, 160)); } } catch {} }
+  }
+}
+function fire(el, type) { el.dispatchEvent(new MouseEvent(type, { bubbles: true, cancelable: true, composed: true, view: window })); }
+function clickAll(root) {
+  for (const el of root.querySelectorAll('button, [role=button], .shoplook-box')) { fire(el, 'click'); el.click(); window.clicked++; }
+  for (const el of root.querySelectorAll('*')) if (el.shadowRoot) clickAll(el.shadowRoot);
+}
+window.shopSynthetic = () => {
+  for (const img of document.images) {
+    fire(img, 'mouseover'); fire(img, 'mousemove'); fire(img, 'contextmenu');
+    for (const r of [document, ...roots]) for (const b of r.querySelectorAll('button')) { fire(b, 'click'); b.click(); }
+  }
+};
+function add(id, src) { const i = new Image(300, 200); i.id = id; i.alt = id; i.src = src; document.body.append(i); }
+addEventListener('DOMContentLoaded', () => {
+  add('private', new URLSearchParams(location.search).get('victim') + '/private.jpg');
+  add('missing', new URLSearchParams(location.search).get('victim') + '/missing.jpg');
+  add('public', new URLSearchParams(location.search).get('cross') + '/street.jpg');
+  setTimeout(() => { window.shopSynthetic(); setInterval(() => { scan(document); for (const r of roots) scan(r); clickAll(document); for (const r of roots) clickAll(r); }, 200); }, 300);
+});
+</script>`;
+}
+
+let attackPage;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// The extension's fetches (Sec-Fetch-Dest `empty`), not the page's <img> loads or top-level visits.
+const extensionRequests = (...paths) => victimLog.filter((r) => paths.includes(r.path) && r.dest !== 'image' && r.dest !== 'document');
+// Every check runs and the failures are reported together (what an old build leaks, all of it).
+function verdict(problems) {
+  if (problems.length) throw new Error(`\n  - ${problems.join('\n  - ')}`);
+}
+function expectNone(problems, what, list) {
+  if (list.length) problems.push(`${what}: ${JSON.stringify(list)}`);
+}
+
+test('attacker page: synthetic hover and Shop clicks make no request, with or without cookies, and leak nothing', async () => {
+  victim = await startVictim();
+  const login = await browser.newPage();
+  await login.goto(`${victim}/login`);
+  const check = await login.goto(`${victim}/private.jpg`); // a top-level visit: the cookies are sent
+  assertEq(check.status(), 200, 'the victim serves /private.jpg to the logged-in user');
+  await login.close();
+  victimLog.length = 0;
+  attackPage = await browser.newPage();
+  await attackPage.goto(`${statics.page}/attack.html?victim=${encodeURIComponent(victim)}&cross=${encodeURIComponent(statics.cross)}`);
+  await attackPage.waitForFunction(() => [...document.images].every((i) => i.complete));
+  // An old build answered within seconds (the engine is warm by now): wait well past that.
+  for (let i = 0; i < 40 && (await attackPage.evaluate(() => window.leaks.length)) === 0; i++) await sleep(250);
+  await attackPage.evaluate(() => window.shopSynthetic());
+  await sleep(3000);
+  const problems = [];
+  expectNone(problems, 'requests to the victim that carried its cookies', victimLog.filter((r) => r.cookie));
+  expectNone(problems, 'requests the extension made for synthetic events', extensionRequests('/private.jpg', '/missing.jpg'));
+  expectNone(problems, 'what the page could read', await attackPage.evaluate(() => window.leaks));
+  verdict(problems);
+});
+
+test('attacker page: a real Shop click fetches without cookies; the 401/404 stay in the extension frame', async () => {
+  victimLog.length = 0;
+  const problems = [];
+  try {
+    const text = await frameNote(await shopInFrame(attackPage, 'private', 20000));
+    if (!/HTTP 401/.test(text)) problems.push(`the user should see the refusal, sees: ${text}`);
+    const missing = await frameNote(await shopInFrame(attackPage, 'missing', 20000));
+    if (!/HTTP 404/.test(missing)) problems.push(`the user should see the 404, sees: ${missing}`);
+  } catch (e) {
+    problems.push(`no extension frame with the answer: ${e.message.split('\n')[0]}`);
+  }
+  await sleep(1000);
+  if (extensionRequests('/private.jpg').length === 0) problems.push(`the extension never fetched the picture: ${JSON.stringify(victimLog)}`);
+  expectNone(problems, 'requests to the victim that carried its cookies', victimLog.filter((r) => r.cookie));
+  expectNone(problems, 'what the page could read', await attackPage.evaluate(() => window.leaks));
+  verdict(problems);
+});
+
+test('attacker page: its clicks on what the extension drew send no search, with the side panel open', async () => {
+  // The side panel's page, open in a tab: it searches, and reports impressions, for every query
+  // stored. On load it shows the last one (an earlier test's): let that settle first.
+  const panel = await browser.newPage();
+  await panel.goto(`chrome-extension://${extId}/sidepanel.html`);
+  await panel.waitForFunction(() => document.body.dataset.queryId || document.getElementById('status').classList.contains('error'), { timeout: 10000 }).catch(() => {});
+  await sleep(1000);
+  const query = () => panel.evaluate(() => document.body.dataset.queryId ?? '');
+  const problems = [];
+  const attack = async (when) => {
+    const [events, shown] = [await eventCount(), await query()];
+    await attackPage.bringToFront();
+    await attackPage.evaluate(() => window.shopSynthetic());
+    await sleep(5000);
+    if ((await eventCount()) !== events) problems.push(`${when}: events stored (searches and impressions) while the page clicked: ${(await eventCount()) - events}`);
+    if ((await query()) !== shown) problems.push(`${when}: the side panel showed a search the page made`);
+  };
+  await attack('synthetic Shop clicks');
+  try {
+    const frame = await shopInFrame(attackPage, 'public', 20000);
+    await frame.waitForSelector('.shoplook-box[data-category=shoes]', { timeout: T });
+    await attack('boxes from a real Shop click');
+  } catch (e) {
+    problems.push(`no extension frame with boxes: ${e.message.split('\n')[0]}`);
+  }
+  expectNone(problems, 'what the page could read', await attackPage.evaluate(() => window.leaks));
+  await panel.close();
+  verdict(problems);
 });
 
 test('extension: a catalogue server that is down gets a clear message', async () => {
@@ -276,9 +481,9 @@ test('extension: a catalogue server that is down gets a clear message', async ()
   await options.click('#save');
   await options.waitForFunction(() => document.getElementById('saved').textContent === 'Saved.');
   await options.close();
-  await shopPicture('street');
-  await streetPage.waitForSelector('.shoplook-layer .shoplook-box[data-category=shoes]', { timeout: T });
-  await streetPage.click('.shoplook-layer .shoplook-box[data-category=shoes]');
+  const frame = await shopInFrame(streetPage, 'street');
+  await frame.waitForSelector('.shoplook-box[data-category=shoes]', { timeout: T });
+  await frame.click('.shoplook-box[data-category=shoes]');
   const panel = await panelPage();
   await panel.waitForFunction(() => document.getElementById('status').classList.contains('error'), { timeout: T });
   const text = await panel.$eval('#status', (e) => e.textContent);

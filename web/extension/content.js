@@ -1,12 +1,18 @@
-// Content script (every page): a "Shop" button on the picture under the pointer, the boxes
-// over a shopped picture, and a click on a box asks the service worker to open the results.
-// It never reads picture bytes itself: the offscreen document fetches them.
+// Content script (every page): a "Shop" button on the picture under the pointer and, once the
+// user clicks it, an extension frame (frame.html) laid over the picture that shows the boxes or
+// a message. It never reads picture bytes itself (the offscreen document fetches them, without
+// the user's cookies) and writes nothing a page script could learn from into the page: the
+// results and error texts live in the frame, another origin that the page cannot read.
+//
+// Only the user's own gestures count: the page can dispatch mouseover and click events of its
+// own (and call .click()), which are not `isTrusted`; every handler here ignores those.
 (() => {
-  const MIN_SIDE = 64; // as web/shared/shoplook.mjs: smaller pictures hold nothing to shop
   const Z = 2147483000;
-  let hovered = null;
+  const FRAME = chrome.runtime.getURL('frame.html');
+  const ORIGIN = new URL(FRAME).origin;
+  let hovered = null; // the picture the Shop button belongs to
   let lastContextTarget = null;
-  let overlayModule = null;
+  let shown = null; // { frame, img, job }: the one shopped picture
 
   const shopButton = document.createElement('button');
   shopButton.type = 'button';
@@ -25,75 +31,62 @@
     return r;
   }
 
-  function note(img, text, isError = false) {
-    let n = document.getElementById('shoplook-note');
-    if (!n) {
-      n = document.createElement('div');
-      n.id = 'shoplook-note';
-      n.setAttribute('role', 'status');
-      Object.assign(n.style, {
-        position: 'absolute', zIndex: String(Z + 2), maxWidth: '360px', padding: '6px 10px',
-        font: '13px/18px system-ui, sans-serif', borderRadius: '6px', boxShadow: '0 1px 6px rgba(0,0,0,0.4)',
-      });
-      document.body.append(n);
-    }
-    n.textContent = text;
-    n.dataset.error = String(isError);
-    n.style.color = isError ? '#fff' : '#222';
-    n.style.background = isError ? '#c92a2a' : '#fff';
-    place(n, img, 4, 4);
-    n.style.display = text ? 'block' : 'none';
+  function closeFrame() {
+    shown?.frame.remove();
+    shown = null;
   }
 
-  function layerFor(img) {
-    let layer = img.shoplookLayer;
-    if (!layer) {
-      layer = document.createElement('div');
-      layer.className = 'shoplook-layer';
-      Object.assign(layer.style, { position: 'absolute', zIndex: String(Z), pointerEvents: 'none' });
-      document.body.append(layer);
-      img.shoplookLayer = layer;
-    }
-    const r = place(layer, img);
-    layer.style.width = `${r.width}px`;
-    layer.style.height = `${r.height}px`;
-    return layer;
+  // The frame is as large as the picture whatever the answer (its size tells the page nothing).
+  // Once loaded it gets the job id, its secret, by postMessage to the extension's origin (the page
+  // cannot read that message, nor navigate the frame elsewhere and still receive it), and asks
+  // the service worker for the answer.
+  function showFrame(img, job) {
+    closeFrame();
+    const frame = document.createElement('iframe');
+    frame.className = 'shoplook-frame';
+    frame.title = 'Shopping boxes';
+    frame.src = FRAME;
+    frame.addEventListener('load', (e) => {
+      if (e.isTrusted) frame.contentWindow?.postMessage({ shoplookJob: job }, ORIGIN);
+    });
+    frame.setAttribute('allowtransparency', 'true');
+    Object.assign(frame.style, {
+      position: 'absolute', zIndex: String(Z), border: '0', margin: '0', padding: '0',
+      background: 'transparent', colorScheme: 'normal', display: 'block',
+    });
+    const r = place(frame, img);
+    frame.style.width = `${Math.max(r.width, 48)}px`;
+    frame.style.height = `${Math.max(r.height, 48)}px`;
+    document.body.append(frame);
+    shown = { frame, img, job };
   }
 
   async function shop(img) {
     shopButton.style.display = 'none';
+    const job = crypto.randomUUID();
     const src = img.currentSrc || img.src;
-    if (!src) return note(img, 'This picture has no address the extension could read.', true);
-    if (/^data:image\/svg|\.svgz?(\?|#|$)/i.test(src)) return note(img, 'This is an SVG drawing, not a photo: there is nothing to shop in it.', true);
-    if (img.naturalWidth && Math.min(img.naturalWidth, img.naturalHeight) < MIN_SIDE)
-      return note(img, `This picture is too small (${img.naturalWidth}x${img.naturalHeight}) to find products in.`, true);
-    note(img, 'ShopLook is looking at this picture...');
     let answer;
     try {
-      answer = await chrome.runtime.sendMessage({ type: 'analyze', src });
+      answer = await chrome.runtime.sendMessage({ type: 'shop', job, src, width: img.naturalWidth, height: img.naturalHeight });
     } catch (e) {
-      return note(img, `ShopLook is not available: ${e.message}`, true);
+      console.warn('ShopLook is not available:', e.message); // the extension was reloaded or removed
+      return;
     }
-    if (!answer?.ok) return note(img, answer?.message || 'ShopLook failed.', true);
-    const { analysis, model } = answer;
-    if (analysis.items.length === 0) return note(img, 'Nothing shoppable found in this picture.');
-    note(img, '');
-    overlayModule ??= await import(chrome.runtime.getURL('vendor/overlay.mjs'));
-    overlayModule.drawBoxes(layerFor(img), analysis, async (item) => {
-      const r = await chrome.runtime.sendMessage({ type: 'search', item, model }).catch((e) => ({ ok: false, message: e.message }));
-      if (!r?.ok) note(img, r?.message || 'The results could not be shown.', true);
-    });
+    if (answer?.ok) showFrame(img, job);
   }
 
   shopButton.addEventListener('click', (e) => {
     e.preventDefault();
     e.stopPropagation();
-    if (hovered) shop(hovered);
+    if (!e.isTrusted) return;
+    if (hovered?.isConnected) shop(hovered);
   });
 
   document.addEventListener('mouseover', (e) => {
-    const t = e.target;
+    if (!e.isTrusted) return;
+    let t = e.target;
     if (t === shopButton) return;
+    if (shown && t === shown.frame) t = shown.img; // over the boxes: Shop again
     if (!(t instanceof HTMLImageElement)) return;
     const r = t.getBoundingClientRect();
     if (r.width < 48 || r.height < 48) return; // icons and spacers get no button
@@ -104,10 +97,16 @@
   }, true);
 
   document.addEventListener('contextmenu', (e) => {
-    if (e.target instanceof HTMLImageElement) lastContextTarget = e.target;
+    if (e.isTrusted && e.target instanceof HTMLImageElement) lastContextTarget = e.target;
   }, true);
 
+  // From the service worker: the context menu's "Shop this picture" (a browser-UI gesture), or
+  // the frame's close button.
   chrome.runtime.onMessage.addListener((msg) => {
+    if (msg.type === 'close-frame') {
+      if (shown?.job === msg.job) closeFrame();
+      return false;
+    }
     if (msg.type !== 'shop-src') return false;
     const img = lastContextTarget?.isConnected && (lastContextTarget.currentSrc || lastContextTarget.src) === msg.src
       ? lastContextTarget

@@ -86,9 +86,24 @@ export function formatPrice(price, currency) {
 }
 
 /**
- * Shows a search's products in `list` (an <ol>) with prices and Buy links, reports them as
- * impressions, and a Buy click as a click event (position 1-based). Resolves once the
- * impressions are stored.
+ * The link for a product's `url`, or null: only an absolute http(s) URL may become an href (a
+ * catalogue or a feed it ingested could hold `javascript:` or `data:` URLs, which would run on
+ * a Buy click in the page or the extension's side panel).
+ */
+export function safeHref(url) {
+  if (typeof url !== 'string') return null;
+  try {
+    const u = new URL(url); // no base: relative and scheme-relative URLs are refused
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Shows a search's products in `list` (an <ol>) with prices and Buy links (http(s) only: see
+ * `safeHref`), reports them as impressions, and a Buy click as a click event (position
+ * 1-based). Resolves once the impressions are stored.
  */
 export function renderProducts(list, response, catalogue) {
   list.replaceChildren();
@@ -108,12 +123,18 @@ export function renderProducts(list, response, catalogue) {
     const buy = document.createElement('a');
     buy.className = 'buy';
     buy.textContent = 'Buy';
-    buy.href = p.url;
-    buy.target = '_blank';
-    buy.rel = 'noopener noreferrer';
-    buy.addEventListener('click', () => {
-      catalogue.event('click', p.id, response.query_id, i + 1).catch((e) => console.warn('click event:', e.message));
-    });
+    const href = safeHref(p.url);
+    if (href) {
+      buy.href = href;
+      buy.target = '_blank';
+      buy.rel = 'noopener noreferrer';
+      buy.addEventListener('click', () => {
+        catalogue.event('click', p.id, response.query_id, i + 1).catch((e) => console.warn('click event:', e.message));
+      });
+    } else {
+      buy.classList.add('disabled'); // an <a> without href: not a link, not focusable
+      buy.title = 'This product has no web address that can be opened safely.';
+    }
     li.append(title, meta, buy);
     list.append(li);
   });

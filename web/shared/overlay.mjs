@@ -6,7 +6,8 @@ const COLORS = { shoes: '#e8590c', outfit: '#1971c2', bags: '#2f9e44' };
 
 /**
  * Draws `analysis.items` into `layer` (an element laid exactly over the picture) and calls
- * `onPick(item, button)` when one is clicked. Returns the buttons.
+ * `onPick(item, button)` when the user clicks one (a trusted click: synthetic events from
+ * scripts are ignored). Returns the buttons.
  */
 export function drawBoxes(layer, analysis, onPick) {
   layer.replaceChildren();
@@ -56,6 +57,7 @@ export function drawBoxes(layer, analysis, onPick) {
     button.addEventListener('click', (ev) => {
       ev.preventDefault();
       ev.stopPropagation();
+      if (!ev.isTrusted) return; // only the user's own click searches: not a script's .click()
       for (const other of layer.querySelectorAll('.shoplook-box')) other.style.background = 'rgba(255,255,255,0.08)';
       button.style.background = 'rgba(255,255,255,0.3)';
       onPick(item, button);
