@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use shoplook_core::wire::Event;
 
-use crate::ads::Ads;
+use crate::ads::{Ads, ClickVerdict};
 use crate::error::{CatError, CatResult};
 use crate::rules::{may_exist, quoted};
 use crate::store::Store;
-use crate::store::campaigns::Charged;
 
 /// Longest product id an event may name (in characters; the longest a product's can be).
 pub const MAX_PRODUCT_ID_CHARS: usize = 200;
@@ -44,8 +43,8 @@ pub fn validate_event(event: &Event) -> CatResult<()> {
 pub struct Recorded {
     /// `false`: the same event (key, type, query, product) was stored before.
     pub fresh: bool,
-    /// The charge of a click on an ad that search served to this key.
-    pub charged: Option<Charged>,
+    /// What became of a click on an ad that search served: billed, or invalid and why.
+    pub charged: Option<ClickVerdict>,
 }
 
 /// Records events and charges ad clicks. Blocking (store calls).
@@ -79,8 +78,8 @@ impl EventService {
             )));
         }
         let fresh = self.store.record_event(event, key_name)?;
-        // Charged once per search, within its budget; a duplicate is charged again only if
-        // the first try did not reach the store.
+        // Billed once per search, within its budget, if the click passes the filter
+        // (`ads::fraud`); otherwise kept as invalid with its reason.
         let charged = match &self.ads {
             Some(ads) => ads.charge_click(key_name, event, now)?,
             None => None,
@@ -144,6 +143,88 @@ mod tests {
         );
         assert!(!events.record(&click("p1"), "app", 1000).unwrap().fresh);
         assert_eq!(stored_events(store.as_ref()), 1);
+    }
+
+    /// A click on an ad (issue 22): billed only from the serve's key and session, between
+    /// the least dwell and the window after it, once; refusals kept with their reason.
+    #[test]
+    fn ad_clicks_are_billed_only_from_the_serves_session_in_its_window() {
+        use crate::ads::{AdsConfig, ClickVerdict};
+        use crate::store::campaigns::{AdServe, Campaign, InvalidReason as Why, Pacing};
+
+        let store = store();
+        store
+            .ensure_contract(&shoplook_core::ModelContract {
+                id: "m".into(),
+                version: "1".into(),
+                dim: 2,
+            })
+            .unwrap();
+        store
+            .upsert(&crate::search::tests::product("p1"), "h", &[0.6, 0.8])
+            .unwrap();
+        let c = Campaign {
+            id: "cmp_00000000000000a1".into(),
+            advertiser: "acme".into(),
+            name: "Boots".into(),
+            product_id: "p1".into(),
+            bid_cents: 5,
+            daily_budget_cents: 1000,
+            pacing: Pacing::Asap,
+            frequency_cap: 3,
+            starts_at: 0,
+            ends_at: None,
+            paused: false,
+            created_at: 0,
+            spent_today_cents: 0,
+        };
+        store.create_campaign(&c).unwrap();
+        let serve = |query: &str, session: Option<&str>| AdServe {
+            query_id: query.into(),
+            campaign_id: c.id.clone(),
+            product_id: "p1".into(),
+            position: 1,
+            price_cents: 5,
+            key_name: "app".into(),
+            session_id: session.map(String::from),
+            at: 1000,
+        };
+        store
+            .record_ad_serves(&[serve("q1", Some("session-0001")), serve("q2", None)])
+            .unwrap();
+        let ads = crate::ads::Ads::new(store.clone(), None, AdsConfig::default());
+        let events = EventService::new(store.clone(), Some(ads));
+        let verdict = |query: &str, session: Option<&str>, key: &str, now: i64| {
+            let mut e = click("p1");
+            e.query_id = Some(query.into());
+            e.session_id = session.map(String::from);
+            events.record(&e, key, now).unwrap().charged.unwrap()
+        };
+        let s1 = Some("session-0001");
+        let invalid = ClickVerdict::Invalid;
+        assert_eq!(verdict("q1", s1, "app", 1000), invalid(Why::TooFast));
+        assert_eq!(
+            verdict("q1", Some("session-0002"), "app", 1005),
+            invalid(Why::OtherSession)
+        );
+        assert_eq!(verdict("q2", None, "app", 1005), invalid(Why::OtherSession));
+        assert_eq!(verdict("q1", s1, "bot", 1005), invalid(Why::OtherKey));
+        assert_eq!(verdict("q1", s1, "app", 2801), invalid(Why::Expired));
+        assert_eq!(verdict("q1", s1, "app", 1005), ClickVerdict::Billed);
+        assert_eq!(verdict("q1", s1, "app", 1006), invalid(Why::Duplicate));
+        let days = store.campaign_days(&c.id).unwrap();
+        assert_eq!((days[0].clicks, days[0].spend_cents), (1, 5));
+        let counts: Vec<(Why, u64)> = days[0].invalid.iter().map(|(r, n)| (*r, *n)).collect();
+        assert_eq!(
+            counts,
+            [
+                (Why::OtherKey, 1),
+                (Why::OtherSession, 2),
+                (Why::Expired, 1),
+                (Why::TooFast, 1),
+                (Why::Duplicate, 1)
+            ]
+        );
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Sponsored products as stored: campaigns, the ads each search served (`ad_serves`), the clicks
-//! charged (`ad_clicks`) and each campaign's spend per day (`campaign_days`). The auction,
+//! charged (`ad_clicks`), the clicks refused (`ad_invalid_clicks`, issue 22) and each
+//! campaign's spend per day (`campaign_days`). The auction,
 //! pacing and the HTTP routes are in `shoplook_domain::ads`; this is what both stores keep and the one
 //! operation that must be atomic in the database: [`CampaignStore::charge_click`].
 //!
 //! Money is in integer minor units (cents) of the service's one billing currency; days are UTC
 //! days since the Unix epoch ([`day_of`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use shoplook_core::wire::Product;
 
@@ -102,7 +103,9 @@ pub struct AdServe {
 }
 
 /// A click to charge: `price_cents` to `campaign_id` for `query_id`, as long as the day's
-/// spend stays within `cap_cents` (the daily budget, or less under pacing).
+/// spend stays within `cap_cents` (the daily budget, or less under pacing), the session has
+/// made fewer than `session_cap` billable clicks on the campaign that day, and the key's
+/// clicks on it over `(at - key_window_s, at]` cost at most `key_cap_cents` with this one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClickCharge {
     pub campaign_id: String,
@@ -111,22 +114,116 @@ pub struct ClickCharge {
     pub cap_cents: i64,
     /// Unix seconds (the day charged is [`day_of`] it).
     pub at: i64,
+    pub key_name: String,
+    pub session_id: String,
+    pub session_cap: u32,
+    pub key_cap_cents: i64,
+    pub key_window_s: i64,
 }
 
-/// What [`CampaignStore::charge_click`] did.
+/// Why a click on an ad was not billed (`ad_invalid_clicks.reason`; see
+/// `shoplook_domain::ads::fraud` for the rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InvalidReason {
+    /// The serve was made to another key.
+    OtherKey,
+    /// The click names another session than the serve's, or none.
+    OtherSession,
+    /// Later than the click window after the serve.
+    Expired,
+    /// Sooner after the serve than a person clicks.
+    TooFast,
+    /// That serve's click was billed before.
+    Duplicate,
+    /// The session's billable clicks on the campaign that day are used up.
+    SessionCap,
+    /// The key's clicks on the campaign cost its share of the budget in the window.
+    KeyCap,
+    /// The budget, or its pacing, had no room (or the campaign was paused or ended).
+    OverBudget,
+}
+
+impl InvalidReason {
+    pub const ALL: [InvalidReason; 8] = [
+        InvalidReason::OtherKey,
+        InvalidReason::OtherSession,
+        InvalidReason::Expired,
+        InvalidReason::TooFast,
+        InvalidReason::Duplicate,
+        InvalidReason::SessionCap,
+        InvalidReason::KeyCap,
+        InvalidReason::OverBudget,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            InvalidReason::OtherKey => "other_key",
+            InvalidReason::OtherSession => "other_session",
+            InvalidReason::Expired => "expired",
+            InvalidReason::TooFast => "too_fast",
+            InvalidReason::Duplicate => "duplicate",
+            InvalidReason::SessionCap => "session_cap",
+            InvalidReason::KeyCap => "key_cap",
+            InvalidReason::OverBudget => "over_budget",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> CatResult<InvalidReason> {
+        InvalidReason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| CatError::UnknownStored {
+                what: "invalid click reason",
+                value: s.to_string(),
+            })
+    }
+}
+
+/// A click that was not billed, as kept for the advertiser's report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvalidClick {
+    pub campaign_id: String,
+    pub query_id: String,
+    pub reason: InvalidReason,
+    /// The key that clicked.
+    pub key_name: String,
+    /// The session the click claimed.
+    pub session_id: Option<String>,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// What [`CampaignStore::charge_click`] did (nothing is written but a charge).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Charged {
     /// Charged: the day's spend grew by the price.
     Yes,
-    /// This (query, campaign) was charged before: nothing done.
+    /// This (query, campaign) was charged before.
     Already,
     /// The price would take the day's spend past the cap, or the campaign is paused or out
-    /// of its flight: nothing written.
+    /// of its flight.
     Refused,
+    /// The session's billable clicks on the campaign today reached `session_cap`.
+    SessionCap,
+    /// The key's clicks in the window would cost more than `key_cap_cents`.
+    KeyCap,
+}
+
+impl Charged {
+    /// Why the click was not billed; `None` when it was.
+    pub fn refusal(self) -> Option<InvalidReason> {
+        match self {
+            Charged::Yes => None,
+            Charged::Already => Some(InvalidReason::Duplicate),
+            Charged::Refused => Some(InvalidReason::OverBudget),
+            Charged::SessionCap => Some(InvalidReason::SessionCap),
+            Charged::KeyCap => Some(InvalidReason::KeyCap),
+        }
+    }
 }
 
 /// One UTC day of a campaign.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CampaignDay {
     /// UTC days since the Unix epoch.
     pub day: i64,
@@ -135,6 +232,8 @@ pub struct CampaignDay {
     /// Clicks charged.
     pub clicks: u64,
     pub spend_cents: i64,
+    /// Clicks not billed, by reason (each search's clicks counted once per reason).
+    pub invalid: BTreeMap<InvalidReason, u64>,
 }
 
 pub trait CampaignStore {
@@ -157,11 +256,14 @@ pub trait CampaignStore {
     /// The ad of `product_id` that search `query_id` served, if it served one.
     fn ad_serve(&self, query_id: &str, product_id: &str) -> CatResult<Option<AdServe>>;
     /// Charges a click, atomically in the database: the click is recorded once per (query,
-    /// campaign), and the day's spend grows only while `spend + price <= cap` and `<= the
-    /// daily budget`, checked and written in one statement under the row's lock, so that no
-    /// number of concurrent clicks, from any number of server processes, overspends.
+    /// campaign), the session and key caps are checked, and the day's spend grows only while
+    /// `spend + price <= cap` and `<= the daily budget`, all under the lock of the campaign's
+    /// day, so that no number of concurrent clicks, from any number of server processes,
+    /// passes a cap or overspends.
     fn charge_click(&self, charge: &ClickCharge) -> CatResult<Charged>;
-    /// The campaign's days with ads served or clicks charged, oldest first.
+    /// Keeps a click that was not billed (once per campaign, search and reason).
+    fn record_invalid_click(&self, click: &InvalidClick) -> CatResult<()>;
+    /// The campaign's days with ads served or clicks charged or refused, oldest first.
     fn campaign_days(&self, id: &str) -> CatResult<Vec<CampaignDay>>;
 }
 
@@ -170,11 +272,13 @@ pub fn day_of(t: i64) -> i64 {
     t.div_euclid(86_400)
 }
 
-/// Joins per-day impressions and (clicks, spend) into days, oldest first.
+/// Joins per-day impressions, (clicks, spend) and (refusal reason, count) into days, oldest
+/// first.
 pub(crate) fn merge_days(
     impressions: Vec<(i64, i64)>,
     charged: Vec<(i64, i64, i64)>,
-) -> Vec<CampaignDay> {
+    invalid: Vec<(i64, String, i64)>,
+) -> CatResult<Vec<CampaignDay>> {
     let mut days: std::collections::BTreeMap<i64, CampaignDay> = Default::default();
     for (day, n) in impressions {
         let d = days.entry(day).or_default();
@@ -187,7 +291,12 @@ pub(crate) fn merge_days(
         d.clicks = clicks as u64;
         d.spend_cents = spend;
     }
-    days.into_values().collect()
+    for (day, reason, n) in invalid {
+        let d = days.entry(day).or_default();
+        d.day = day;
+        d.invalid.insert(InvalidReason::parse(&reason)?, n as u64);
+    }
+    Ok(days.into_values().collect())
 }
 
 #[cfg(test)]
@@ -200,12 +309,25 @@ mod tests {
         assert_eq!(day_of(86_399), 0);
         assert_eq!(day_of(86_400), 1);
         assert_eq!(day_of(-1), -1);
-        let d = merge_days(vec![(5, 10), (3, 4)], vec![(5, 2, 80), (7, 1, 40)]);
+        let d = merge_days(
+            vec![(5, 10), (3, 4)],
+            vec![(5, 2, 80), (7, 1, 40)],
+            vec![(8, "too_fast".into(), 3)],
+        )
+        .unwrap();
         let got: Vec<_> = d
             .iter()
             .map(|d| (d.day, d.impressions, d.clicks, d.spend_cents))
             .collect();
-        assert_eq!(got, [(3, 4, 0, 0), (5, 10, 2, 80), (7, 0, 1, 40)]);
+        assert_eq!(
+            got,
+            [(3, 4, 0, 0), (5, 10, 2, 80), (7, 0, 1, 40), (8, 0, 0, 0)]
+        );
+        assert_eq!(d[3].invalid[&InvalidReason::TooFast], 3);
+        assert!(merge_days(vec![], vec![], vec![(1, "bogus".into(), 1)]).is_err());
+        for r in InvalidReason::ALL {
+            assert_eq!(InvalidReason::parse(r.as_str()).unwrap(), r);
+        }
     }
 
     #[test]

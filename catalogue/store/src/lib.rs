@@ -78,12 +78,23 @@ pub fn iso_date(day: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Seconds since the Unix epoch.
+/// How far a simulation moved this process's clock ahead (ms; see [`skip_clock_ahead`]).
+static CLOCK_AHEAD_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Seconds since the Unix epoch (the clock every service reads).
 pub fn now_s() -> i64 {
-    std::time::SystemTime::now()
+    let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    (ms + CLOCK_AHEAD_MS.load(std::sync::atomic::Ordering::Relaxed)).div_euclid(1000)
+}
+
+/// Moves this process's clock ([`now_s`]) `ms` ahead, for good. For simulations only: the
+/// simulator's shoppers take seconds to read and click (the click filter checks that they
+/// do, `shoplook_domain::ads::fraud`) without the run waiting for them. No server calls it.
+pub fn skip_clock_ahead(ms: i64) {
+    CLOCK_AHEAD_MS.fetch_add(ms.max(0), std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Size figures for `/metrics` and the benchmarks.

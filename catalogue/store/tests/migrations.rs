@@ -11,7 +11,9 @@ mod postgres;
 mod sqlite;
 
 use shoplook_core::wire::{Event, EventType, Ranking, SearchFilters};
-use shoplook_store::campaigns::{AdServe, Campaign, CampaignDay, Charged, ClickCharge, Pacing};
+use shoplook_store::campaigns::{
+    AdServe, Campaign, CampaignDay, Charged, ClickCharge, InvalidClick, InvalidReason, Pacing,
+};
 use shoplook_store::conformance::{TOL, contract, hash, key, product, vector};
 use shoplook_store::migrations::MigrationError;
 use shoplook_store::{CatError, Role, SearchRecord, Store, Upserted};
@@ -160,7 +162,8 @@ fn assert_previous_release_data(store: &dyn Store) {
             day: day(),
             impressions: 2,
             clicks: 2,
-            spend_cents: 120
+            spend_cents: 120,
+            ..Default::default()
         }]
     );
     assert_eq!(
@@ -188,6 +191,11 @@ fn assert_previous_release_data(store: &dyn Store) {
         price_cents: 60,
         cap_cents: 500,
         at: T + 10,
+        key_name: "phone".into(),
+        session_id: "s1".into(),
+        session_cap: 2,
+        key_cap_cents: 500,
+        key_window_s: 3600,
     };
     assert_eq!(store.charge_click(&click).unwrap(), Charged::Already);
     let click = ClickCharge {
@@ -195,6 +203,27 @@ fn assert_previous_release_data(store: &dyn Store) {
         ..click
     };
     assert_eq!(store.charge_click(&click).unwrap(), Charged::Yes);
+    // q3 is session s1's charged click of the day: at a cap of 1, q4's is refused (the old
+    // release's clicks, kept without their session, count for no cap).
+    let click = ClickCharge {
+        query_id: "q4".into(),
+        session_cap: 1,
+        ..click
+    };
+    assert_eq!(store.charge_click(&click).unwrap(), Charged::SessionCap);
+    // A refused click is kept (migration 2) and counted in the campaign's day.
+    store
+        .record_invalid_click(&InvalidClick {
+            campaign_id: campaign.id.clone(),
+            query_id: "q4".into(),
+            reason: InvalidReason::SessionCap,
+            key_name: "phone".into(),
+            session_id: Some("s1".into()),
+            at: T + 10,
+        })
+        .unwrap();
+    let days = store.campaign_days(&campaign.id).unwrap();
+    assert_eq!(days[0].invalid[&InvalidReason::SessionCap], 1);
 }
 
 /// The old catalogue's products, and a search over them (the embedded index is rebuilt from the

@@ -9,8 +9,14 @@
 //!                                     ─ budget/pacing (pacing.rs), frequency cap per session
 //!                                     ─ auction.rs: second price on bid x predicted CTR
 //!                                     ─ winners placed at the slot positions ─▶ ad_serves logged
-//! /v1/events click ─▶ Ads::charge_click ─▶ CampaignStore::charge_click (atomic in the database)
+//! /v1/events click ─▶ Ads::charge_click ─▶ fraud.rs: same key and session, dwell, window
+//!                                       ─▶ CampaignStore::charge_click (atomic in the database:
+//!                                          once per search, session and key caps, budget)
+//!                                       ─▶ not billed: CampaignStore::record_invalid_click
 //! ```
+//!
+//! A search without a session id gets no ads: neither the frequency cap nor the click filter
+//! ([`fraud`]) could tell its shopper from a script's.
 //!
 //! The predicted click rate is the learned one (`learn::Learner::click_rates`: position-corrected
 //! clicks per examination, smoothed towards the catalogue-wide rate, so a product nobody has
@@ -18,6 +24,7 @@
 
 pub mod auction;
 pub mod campaigns;
+pub mod fraud;
 pub mod pacing;
 pub mod report;
 
@@ -30,7 +37,8 @@ use shoplook_core::wire::{Event, EventType, SearchRequest};
 use crate::error::CatResult;
 use crate::learn::Learner;
 use crate::search::{Blender, Candidate, Sponsored};
-use crate::store::campaigns::{Charged, ClickCharge, LiveCampaign, day_of};
+use crate::store::campaigns::{ClickCharge, InvalidClick, InvalidReason, LiveCampaign, day_of};
+use fraud::ClickRules;
 use crate::store::{Store, passes};
 
 /// Most a bid may be (cents).
@@ -60,6 +68,8 @@ pub struct AdsConfig {
     pub refresh: Duration,
     /// The one currency of bids and budgets (minor units).
     pub currency: String,
+    /// Which clicks are billable ([`fraud`]).
+    pub clicks: ClickRules,
 }
 
 impl Default for AdsConfig {
@@ -73,6 +83,7 @@ impl Default for AdsConfig {
             pacing_slack_s: 3600,
             refresh: Duration::from_secs(1),
             currency: "EUR".into(),
+            clicks: ClickRules::default(),
         }
     }
 }
@@ -129,6 +140,9 @@ impl Ads {
     /// and price), best first; at most one per slot.
     pub fn select(&self, req: &SearchRequest, k: usize, now: i64) -> CatResult<Vec<Candidate>> {
         let slots = self.slots(k);
+        let Some(session) = &req.session_id else {
+            return Ok(Vec::new()); // no session: nothing to cap, no click to attribute
+        };
         if slots == 0 {
             return Ok(Vec::new());
         }
@@ -153,13 +167,11 @@ impl Ads {
             return Ok(Vec::new());
         }
         // Frequency cap: what this app session was shown today.
-        if let Some(session) = &req.session_id {
-            let seen = self.store.session_serves(session, day_of(now))?;
-            eligible.retain(|(l, _)| {
-                seen.get(&l.campaign.id)
-                    .is_none_or(|&n| n < l.campaign.frequency_cap)
-            });
-        }
+        let seen = self.store.session_serves(session, day_of(now))?;
+        eligible.retain(|(l, _)| {
+            seen.get(&l.campaign.id)
+                .is_none_or(|&n| n < l.campaign.frequency_cap)
+        });
         let ids: Vec<&str> = eligible
             .iter()
             .map(|(l, _)| l.product.id.as_str())
@@ -193,30 +205,66 @@ impl Ads {
             .collect())
     }
 
-    /// Charges a click on an ad: `Some` when the event is a click, with a query id, on an ad
-    /// that search served to this key; `None` for every other event.
-    pub fn charge_click(&self, key_name: &str, e: &Event, now: i64) -> CatResult<Option<Charged>> {
+    /// Charges a click on an ad if it is billable ([`fraud`]): `None` unless the event is a
+    /// click, with a query id, on an ad that search served; a click that is not billed is
+    /// kept with its reason.
+    pub fn charge_click(
+        &self,
+        key_name: &str,
+        e: &Event,
+        now: i64,
+    ) -> CatResult<Option<ClickVerdict>> {
         let (EventType::Click, Some(query_id)) = (e.kind, &e.query_id) else {
             return Ok(None);
         };
         let Some(serve) = self.store.ad_serve(query_id, &e.product_id)? else {
             return Ok(None);
         };
-        if serve.key_name != key_name {
-            return Ok(None);
-        }
         let Some(c) = self.store.campaign(&serve.campaign_id, day_of(now))? else {
             return Ok(None);
         };
-        let charged = self.store.charge_click(&ClickCharge {
-            cap_cents: pacing::spend_cap(&c, now, self.cfg.pacing_slack_s),
-            campaign_id: serve.campaign_id,
-            query_id: serve.query_id,
-            price_cents: serve.price_cents,
-            at: now,
-        })?;
-        Ok(Some(charged))
+        let rules = &self.cfg.clicks;
+        let verdict = match rules.screen(&serve, key_name, e.session_id.as_deref(), now) {
+            Err(reason) => ClickVerdict::Invalid(reason),
+            Ok(()) => {
+                let charged = self.store.charge_click(&ClickCharge {
+                    cap_cents: pacing::spend_cap(&c, now, self.cfg.pacing_slack_s),
+                    campaign_id: serve.campaign_id.clone(),
+                    query_id: serve.query_id.clone(),
+                    price_cents: serve.price_cents,
+                    at: now,
+                    key_name: key_name.to_string(),
+                    session_id: serve.session_id.clone().unwrap_or_default(),
+                    session_cap: rules.session_cap,
+                    key_cap_cents: rules.key_cap_cents(&c, serve.price_cents),
+                    key_window_s: rules.key_window_s,
+                })?;
+                charged
+                    .refusal()
+                    .map_or(ClickVerdict::Billed, ClickVerdict::Invalid)
+            }
+        };
+        if let ClickVerdict::Invalid(reason) = verdict {
+            self.store.record_invalid_click(&InvalidClick {
+                campaign_id: serve.campaign_id,
+                query_id: serve.query_id,
+                reason,
+                key_name: key_name.to_string(),
+                session_id: e.session_id.clone(),
+                at: now,
+            })?;
+        }
+        Ok(Some(verdict))
     }
+}
+
+/// What became of a click on an ad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClickVerdict {
+    /// Charged to the campaign.
+    Billed,
+    /// Not charged, and kept with this reason.
+    Invalid(InvalidReason),
 }
 
 /// Places `ads` (best first) at the slot `positions` among the organic results, which lose

@@ -9,12 +9,12 @@ use crate::campaigns::{
     AdServe, Campaign, CampaignDay, Charged, ClickCharge, LiveCampaign, Pacing, day_of,
 };
 
-const DAY: i64 = 86_400;
+pub(super) const DAY: i64 = 86_400;
 /// When the test campaigns start: 08:00 UTC, so that a few hours either way is the same day.
-const T0: i64 = 1_800_000_000;
+pub(super) const T0: i64 = 1_800_000_000;
 
 /// Campaign `i` of `advertiser`: product `i` promoted from [`T0`] on, no end, 10 EUR a day.
-fn campaign(i: usize, advertiser: &str) -> Campaign {
+pub(super) fn campaign(i: usize, advertiser: &str) -> Campaign {
     Campaign {
         id: format!("cmp_{i:016x}"),
         advertiser: advertiser.into(),
@@ -32,17 +32,29 @@ fn campaign(i: usize, advertiser: &str) -> Campaign {
     }
 }
 
-fn charge(c: &Campaign, query: &str, price_cents: i64, cap_cents: i64, at: i64) -> ClickCharge {
+/// A click on search `query`'s ad, by key `app` in a session of its own, no cap but `cap_cents`.
+pub(super) fn charge(
+    c: &Campaign,
+    query: &str,
+    price_cents: i64,
+    cap_cents: i64,
+    at: i64,
+) -> ClickCharge {
     ClickCharge {
         campaign_id: c.id.clone(),
         query_id: query.into(),
         price_cents,
         cap_cents,
         at,
+        key_name: "app".into(),
+        session_id: format!("session-{query}"),
+        session_cap: u32::MAX,
+        key_cap_cents: i64::MAX,
+        key_window_s: 3600,
     }
 }
 
-fn spent(store: &dyn Store, c: &Campaign, day: i64) -> i64 {
+pub(super) fn spent(store: &dyn Store, c: &Campaign, day: i64) -> i64 {
     store
         .campaign(&c.id, day)
         .unwrap()
@@ -219,6 +231,7 @@ pub fn clicks_are_charged_once_within_the_cap_and_the_budget(backend: &dyn Backe
         impressions: 0,
         clicks,
         spend_cents,
+        ..Default::default()
     };
     assert_eq!(
         store.campaign_days(&c.id).unwrap(),
@@ -319,7 +332,8 @@ pub fn concurrent_clicks_never_overspend(backend: &dyn Backend) {
             day,
             impressions: 0,
             clicks: 50,
-            spend_cents: 500
+            spend_cents: 500,
+            ..Default::default()
         }]
     );
     assert_eq!(count(&same, Charged::Yes), 20, "each search charged once");
@@ -403,7 +417,8 @@ pub fn ad_serves_are_counted_per_session_and_day(backend: &dyn Backend) {
                 day,
                 impressions: 4,
                 clicks: 1,
-                spend_cents: 30
+                spend_cents: 30,
+                ..Default::default()
             },
             CampaignDay {
                 day: day + 1,

@@ -8,7 +8,7 @@
 //!
 //! The cases, by trait: `products` ([`ProductIndex`](crate::ProductIndex)), `logs`
 //! ([`EventLog`](crate::EventLog), [`SearchLog`](crate::SearchLog)), `keys`
-//! ([`KeyStore`](crate::KeyStore)), `campaigns` ([`CampaignStore`](crate::CampaignStore)),
+//! ([`KeyStore`](crate::KeyStore)), `campaigns` and `clicks` ([`CampaignStore`](crate::CampaignStore)),
 //! `trends` ([`TrendLog`](crate::TrendLog)), `store` ([`Store`]: stats, and everything across a
 //! reopen).
 //!
@@ -17,6 +17,7 @@
 //! 128) visit every node, so their answer must be the exact one.
 
 pub mod campaigns;
+pub mod clicks;
 pub mod keys;
 pub mod logs;
 pub mod products;
@@ -68,6 +69,9 @@ macro_rules! store_conformance_suite {
             campaigns::clicks_are_charged_once_within_the_cap_and_the_budget,
             campaigns::concurrent_clicks_never_overspend,
             campaigns::ad_serves_are_counted_per_session_and_day,
+            clicks::session_and_key_caps_bound_billable_clicks,
+            clicks::concurrent_clicks_never_pass_the_key_cap,
+            clicks::invalid_clicks_are_kept_once_per_reason_and_counted,
             trends::imported_logs_keep_their_dates_and_count_events_once,
             trends::trend_activity_counts_sessions_per_day,
             trends::query_vectors_follow_the_log_within_the_window,

@@ -1,7 +1,8 @@
-//! Campaigns on PostgreSQL (`store::campaigns`). A click is charged in one transaction whose
-//! spend `UPDATE` carries its own condition: under READ COMMITTED a second writer of the same
-//! day row waits for the first to commit and then re-checks the condition against the row as
-//! committed, so concurrent clicks from any number of API servers never overspend.
+//! Campaigns on PostgreSQL (`store::campaigns`). A click is charged in one transaction that
+//! first locks the campaign's day row (`FOR UPDATE`): the clicks of a campaign take turns, and
+//! under READ COMMITTED each statement after the lock sees every click committed before it,
+//! so the duplicate check and the session and key caps cannot be passed by concurrent clicks
+//! from any number of API servers; the spend `UPDATE` carries its own condition as well.
 
 use std::collections::HashMap;
 
@@ -9,8 +10,8 @@ use pgvector::Vector;
 
 use super::{PgStore, row_product};
 use crate::campaigns::{
-    AdServe, Campaign, CampaignDay, CampaignStore, Charged, ClickCharge, LiveCampaign, Pacing,
-    day_of, merge_days,
+    AdServe, Campaign, CampaignDay, CampaignStore, Charged, ClickCharge, InvalidClick,
+    LiveCampaign, Pacing, day_of, merge_days,
 };
 use crate::error::{CatError, CatResult};
 
@@ -208,23 +209,63 @@ impl CampaignStore for PgStore {
         let day = day_of(c.at);
         self.primary.with(|db| {
             let mut tx = db.transaction()?;
-            // A concurrent insert of the same (campaign, query) waits for this transaction
-            // and then does nothing (or inserts, if this one rolls back).
-            let fresh = tx.execute(
-                "INSERT INTO ad_clicks (campaign_id, query_id, day, price_cents, at)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                &[&c.campaign_id, &c.query_id, &day, &c.price_cents, &c.at],
-            )?;
-            if fresh == 0 {
-                return Ok(Charged::Already); // dropped: rolled back
-            }
+            // The campaign's clicks of the day take turns on this row; nothing below is
+            // committed unless charged (dropping `tx` rolls back).
             tx.execute(
                 "INSERT INTO campaign_days (campaign_id, day) VALUES ($1, $2)
                  ON CONFLICT DO NOTHING",
                 &[&c.campaign_id, &day],
             )?;
-            // Row-locked; re-checked against the committed row after waiting for another
-            // writer. The budget of a paused or ended campaign reads as NULL: no row passes.
+            tx.execute(
+                "SELECT 1 FROM campaign_days WHERE campaign_id = $1 AND day = $2 FOR UPDATE",
+                &[&c.campaign_id, &day],
+            )?;
+            let row = tx.query_one(
+                "SELECT
+                     EXISTS (SELECT 1 FROM ad_clicks WHERE campaign_id = $1 AND query_id = $2),
+                     (SELECT count(*) FROM ad_clicks
+                         WHERE campaign_id = $1 AND session_id = $3 AND day = $4),
+                     (SELECT coalesce(sum(price_cents), 0)::bigint FROM ad_clicks
+                         WHERE campaign_id = $1 AND key_name = $5 AND at > $6)",
+                &[
+                    &c.campaign_id,
+                    &c.query_id,
+                    &c.session_id,
+                    &day,
+                    &c.key_name,
+                    &(c.at - c.key_window_s),
+                ],
+            )?;
+            let (already, session_clicks, key_spend): (bool, i64, i64) =
+                (row.get(0), row.get(1), row.get(2));
+            if already {
+                return Ok(Charged::Already);
+            }
+            if session_clicks >= i64::from(c.session_cap) {
+                return Ok(Charged::SessionCap);
+            }
+            if key_spend.saturating_add(c.price_cents) > c.key_cap_cents {
+                return Ok(Charged::KeyCap);
+            }
+            // Another day's row (a click at midnight) does not serialise with this one: the
+            // unique key still charges a search once.
+            let fresh = tx.execute(
+                "INSERT INTO ad_clicks (campaign_id, query_id, day, price_cents, at, key_name,
+                     session_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                &[
+                    &c.campaign_id,
+                    &c.query_id,
+                    &day,
+                    &c.price_cents,
+                    &c.at,
+                    &c.key_name,
+                    &c.session_id,
+                ],
+            )?;
+            if fresh == 0 {
+                return Ok(Charged::Already);
+            }
+            // The budget of a paused or ended campaign reads as NULL: no row passes.
             let charged = tx.execute(
                 "UPDATE campaign_days SET spent_cents = spent_cents + $3, clicks = clicks + 1
                  WHERE campaign_id = $1 AND day = $2 AND spent_cents + $3 <= $4
@@ -238,6 +279,26 @@ impl CampaignStore for PgStore {
             }
             tx.commit()?;
             Ok(Charged::Yes)
+        })
+    }
+
+    fn record_invalid_click(&self, c: &InvalidClick) -> CatResult<()> {
+        self.primary.with(|db| {
+            db.execute(
+                "INSERT INTO ad_invalid_clicks (campaign_id, query_id, reason, key_name,
+                     session_id, day, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT DO NOTHING",
+                &[
+                    &c.campaign_id,
+                    &c.query_id,
+                    &c.reason.as_str(),
+                    &c.key_name,
+                    &c.session_id,
+                    &day_of(c.at),
+                    &c.at,
+                ],
+            )?;
+            Ok(())
         })
     }
 
@@ -260,7 +321,16 @@ impl CampaignStore for PgStore {
                 .iter()
                 .map(|r| (r.get(0), r.get(1), r.get(2)))
                 .collect();
-            Ok(merge_days(served, charged))
+            let invalid = db
+                .query(
+                    "SELECT day, reason, count(*) FROM ad_invalid_clicks
+                     WHERE campaign_id = $1 GROUP BY day, reason",
+                    &[&id],
+                )?
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect();
+            merge_days(served, charged, invalid)
         })
     }
 }

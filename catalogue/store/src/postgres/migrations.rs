@@ -20,11 +20,18 @@ const SCHEMA_LOCK: i64 = 7265823;
 /// A migration's work, inside the transaction that records its version.
 type Step = fn(&mut Transaction<'_>) -> CatResult<()>;
 
-const MIGRATIONS: &[Migration<Step>] = &[Migration {
-    version: 1,
-    name: "the layout of the last release without versions",
-    apply: v1_baseline,
-}];
+const MIGRATIONS: &[Migration<Step>] = &[
+    Migration {
+        version: 1,
+        name: "the layout of the last release without versions",
+        apply: v1_baseline,
+    },
+    Migration {
+        version: 2,
+        name: "invalid clicks: who clicked, and the refused clicks",
+        apply: v2_invalid_clicks,
+    },
+];
 
 /// The schema version this release writes and reads.
 pub const SCHEMA_VERSION: u32 = latest(MIGRATIONS);
@@ -163,6 +170,23 @@ CREATE TABLE IF NOT EXISTS ad_clicks (
     PRIMARY KEY (campaign_id, query_id)
 );
 ";
+
+/// 2 (issue 22): a charged click keeps the key and session that made it (the per-key and
+/// per-session caps count them), and refused clicks are kept with their reason, once per
+/// (campaign, search, reason) so that replays cannot grow the table.
+fn v2_invalid_clicks(tx: &mut Transaction<'_>) -> CatResult<()> {
+    tx.batch_execute(
+        "ALTER TABLE ad_clicks ADD COLUMN key_name text, ADD COLUMN session_id text;
+         CREATE INDEX ad_clicks_key ON ad_clicks (campaign_id, key_name, at);
+         CREATE INDEX ad_clicks_session ON ad_clicks (campaign_id, session_id, day);
+         CREATE TABLE ad_invalid_clicks (
+             campaign_id text NOT NULL, query_id text NOT NULL, reason text NOT NULL,
+             key_name text NOT NULL, session_id text, day bigint NOT NULL, at bigint NOT NULL,
+             PRIMARY KEY (campaign_id, query_id, reason)
+         );",
+    )?;
+    Ok(())
+}
 
 /// A products table of an unversioned release: vectors inline (see [`create_products_table`]),
 /// and the category index of the release before filters ignored ASCII case only replaced.

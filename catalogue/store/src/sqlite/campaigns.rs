@@ -1,6 +1,7 @@
 //! Campaigns on the embedded store (`store::campaigns`). A click is charged in one `BEGIN
 //! IMMEDIATE` transaction: SQLite lets one writer in at a time across every process that opens
-//! the file, and the spend grows by a conditional `UPDATE` that re-reads it under that lock.
+//! the file, so the caps read inside it hold until the charge is written, and the spend grows
+//! by a conditional `UPDATE` that re-reads it under that lock.
 
 use std::collections::HashMap;
 
@@ -9,8 +10,8 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use super::SqliteStore;
 use super::schema::{PRODUCT_COLS, blob_to_vec, row_product};
 use crate::campaigns::{
-    AdServe, Campaign, CampaignDay, CampaignStore, Charged, ClickCharge, LiveCampaign, Pacing,
-    day_of, merge_days,
+    AdServe, Campaign, CampaignDay, CampaignStore, Charged, ClickCharge, InvalidClick,
+    LiveCampaign, Pacing, day_of, merge_days,
 };
 use crate::error::CatResult;
 
@@ -196,14 +197,46 @@ impl CampaignStore for SqliteStore {
         // IMMEDIATE: the write lock is taken now, so no other connection (this process's or
         // another's) writes between the reads of the conditions and the writes below.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let fresh = tx.execute(
-            "INSERT OR IGNORE INTO ad_clicks (campaign_id, query_id, day, price_cents, at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![c.campaign_id, c.query_id, day, c.price_cents, c.at],
+        let (already, session_clicks, key_spend): (bool, u32, i64) = tx.query_row(
+            "SELECT
+                 EXISTS (SELECT 1 FROM ad_clicks WHERE campaign_id = ?1 AND query_id = ?2),
+                 (SELECT count(*) FROM ad_clicks
+                     WHERE campaign_id = ?1 AND session_id = ?3 AND day = ?4),
+                 (SELECT coalesce(sum(price_cents), 0) FROM ad_clicks
+                     WHERE campaign_id = ?1 AND key_name = ?5 AND at > ?6)",
+            params![
+                c.campaign_id,
+                c.query_id,
+                c.session_id,
+                day,
+                c.key_name,
+                c.at - c.key_window_s
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-        if fresh == 0 {
-            return Ok(Charged::Already); // dropped: rolled back
+        // Nothing below is committed unless charged: dropping `tx` rolls back.
+        if already {
+            return Ok(Charged::Already);
         }
+        if session_clicks >= c.session_cap {
+            return Ok(Charged::SessionCap);
+        }
+        if key_spend.saturating_add(c.price_cents) > c.key_cap_cents {
+            return Ok(Charged::KeyCap);
+        }
+        tx.execute(
+            "INSERT INTO ad_clicks (campaign_id, query_id, day, price_cents, at, key_name,
+                 session_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                c.campaign_id,
+                c.query_id,
+                day,
+                c.price_cents,
+                c.at,
+                c.key_name,
+                c.session_id
+            ],
+        )?;
         tx.execute(
             "INSERT OR IGNORE INTO campaign_days (campaign_id, day) VALUES (?1, ?2)",
             params![c.campaign_id, day],
@@ -224,6 +257,24 @@ impl CampaignStore for SqliteStore {
         Ok(Charged::Yes)
     }
 
+    fn record_invalid_click(&self, c: &InvalidClick) -> CatResult<()> {
+        let conn = self.write.lock().unwrap();
+        conn.execute(
+            "INSERT OR IGNORE INTO ad_invalid_clicks (campaign_id, query_id, reason, key_name,
+                 session_id, day, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                c.campaign_id,
+                c.query_id,
+                c.reason.as_str(),
+                c.key_name,
+                c.session_id,
+                day_of(c.at),
+                c.at
+            ],
+        )?;
+        Ok(())
+    }
+
     fn campaign_days(&self, id: &str) -> CatResult<Vec<CampaignDay>> {
         self.with_reader(|conn| {
             let mut stmt = conn.prepare_cached(
@@ -239,7 +290,14 @@ impl CampaignStore for SqliteStore {
             let charged = stmt
                 .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(merge_days(served, charged))
+            let mut stmt = conn.prepare_cached(
+                "SELECT day, reason, count(*) FROM ad_invalid_clicks
+                 WHERE campaign_id = ?1 GROUP BY day, reason",
+            )?;
+            let invalid = stmt
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            merge_days(served, charged, invalid)
         })
     }
 }

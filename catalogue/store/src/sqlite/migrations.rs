@@ -12,11 +12,18 @@ const STORE: &str = "sqlite";
 /// A migration's work, inside the transaction that records its version.
 type Step = fn(&Transaction) -> CatResult<()>;
 
-const MIGRATIONS: &[Migration<Step>] = &[Migration {
-    version: 1,
-    name: "the layout of the last release without versions",
-    apply: v1_baseline,
-}];
+const MIGRATIONS: &[Migration<Step>] = &[
+    Migration {
+        version: 1,
+        name: "the layout of the last release without versions",
+        apply: v1_baseline,
+    },
+    Migration {
+        version: 2,
+        name: "invalid clicks: who clicked, and the refused clicks",
+        apply: v2_invalid_clicks,
+    },
+];
 
 /// The schema version this release writes and reads.
 pub const SCHEMA_VERSION: u32 = latest(MIGRATIONS);
@@ -133,6 +140,24 @@ CREATE INDEX IF NOT EXISTS ad_serves_campaign_day ON ad_serves(campaign_id, day)
 CREATE INDEX IF NOT EXISTS ad_serves_session ON ad_serves(session_id, day)
     WHERE session_id IS NOT NULL;
 ";
+
+/// 2 (issue 22): a charged click keeps the key and session that made it (the per-key and
+/// per-session caps count them), and refused clicks are kept with their reason, once per
+/// (campaign, search, reason) so that replays cannot grow the table.
+fn v2_invalid_clicks(tx: &Transaction) -> CatResult<()> {
+    tx.execute_batch(
+        "ALTER TABLE ad_clicks ADD COLUMN key_name TEXT;
+         ALTER TABLE ad_clicks ADD COLUMN session_id TEXT;
+         CREATE INDEX ad_clicks_key ON ad_clicks(campaign_id, key_name, at);
+         CREATE INDEX ad_clicks_session ON ad_clicks(campaign_id, session_id, day);
+         CREATE TABLE ad_invalid_clicks (
+             campaign_id TEXT NOT NULL, query_id TEXT NOT NULL, reason TEXT NOT NULL,
+             key_name TEXT NOT NULL, session_id TEXT, day INTEGER NOT NULL, at INTEGER NOT NULL,
+             PRIMARY KEY (campaign_id, query_id, reason)
+         );",
+    )?;
+    Ok(())
+}
 
 /// An events table made before the search log (no AUTOINCREMENT, no position or session) is
 /// rebuilt in the v1 shape; of the events reported twice with a query id the first is kept.

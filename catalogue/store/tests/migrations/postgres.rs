@@ -227,13 +227,15 @@ fn a_new_database_has_the_schema_of_the_last_unversioned_release() {
     };
     let new = fresh_layout().unwrap();
     assert!(new.len() > 50, "{new:#?}");
-    assert_same_layout(&new, &layout(&old));
     let unversioned: bool = old
         .connect()
         .query_one("SELECT to_regclass('schema_version') IS NULL", &[])
         .unwrap()
         .get(0);
     assert!(unversioned, "that release recorded no version");
+    // Later migrations (2: invalid clicks) change it the same way on both.
+    drop(old.open());
+    assert_same_layout(&new, &layout(&old));
 }
 
 #[test]

@@ -216,9 +216,11 @@ fn a_new_catalogue_has_the_schema_of_the_last_unversioned_release() {
         new_layout.len() >= 18,
         "10 tables, 8 indexes: {new_layout:#?}"
     );
-    assert_same_layout(&new_layout, &layout(&old));
     assert_eq!(user_version(&new), i64::from(SCHEMA_VERSION));
     assert_eq!(user_version(&old), 0, "that release recorded no version");
+    // Later migrations (2: invalid clicks) change it the same way on both.
+    drop(old.open());
+    assert_same_layout(&new_layout, &layout(&old));
 }
 
 #[test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use shoplook_core::ModelContract;
 
 use super::{SimError, SimProduct};
+use shoplook_domain::ads::{Ads, AdsConfig};
 use shoplook_domain::learn::{LearnConfig, LearnedRanker, Learner};
 use shoplook_domain::search::{NoSponsored, Pipeline};
 use shoplook_domain::store::sqlite::{DEFAULT_QUANTIZATION, SqliteStore};
@@ -31,6 +32,26 @@ impl ArmServer {
         contract: &ModelContract,
         learn: &LearnConfig,
     ) -> Result<ArmServer, SimError> {
+        Self::start_embedded(products, contract, learn, None)
+    }
+
+    /// [`ArmServer::start`] with the ad auction of `ads` in the pipeline (and its clicks
+    /// charged through the filter).
+    pub fn start_with_ads(
+        products: &[SimProduct],
+        contract: &ModelContract,
+        learn: &LearnConfig,
+        ads: AdsConfig,
+    ) -> Result<ArmServer, SimError> {
+        Self::start_embedded(products, contract, learn, Some(ads))
+    }
+
+    fn start_embedded(
+        products: &[SimProduct],
+        contract: &ModelContract,
+        learn: &LearnConfig,
+        ads: Option<AdsConfig>,
+    ) -> Result<ArmServer, SimError> {
         let dir =
             std::env::temp_dir().join(format!("shoplook-sim-{}", shoplook_domain::random_hex(6)));
         let store = SqliteStore::open(&dir, DEFAULT_QUANTIZATION)?;
@@ -46,7 +67,7 @@ impl ArmServer {
             })
             .collect();
         store.upsert_batch(&batch)?;
-        let mut server = Self::serve(Arc::new(store), contract, learn)?;
+        let mut server = Self::serve(Arc::new(store), contract, learn, ads)?;
         server.dir = dir;
         Ok(server)
     }
@@ -62,13 +83,14 @@ impl ArmServer {
         for p in products {
             store.upsert(&p.product, &format!("sim-{}", p.product.id), &p.vector)?;
         }
-        Self::serve(store, contract, learn)
+        Self::serve(store, contract, learn, None)
     }
 
     fn serve(
         store: Arc<dyn Store>,
         contract: &ModelContract,
         learn: &LearnConfig,
+        ads: Option<AdsConfig>,
     ) -> Result<ArmServer, SimError> {
         let dir = PathBuf::new();
         let key = shoplook_domain::keys::create_key(
@@ -77,7 +99,11 @@ impl ArmServer {
             &shoplook_domain::keys::Role::App,
         )?;
         let learner = Learner::new(store.clone(), learn.clone());
-        let pipeline = Pipeline::new(Box::new(LearnedRanker::new(learner)), Box::new(NoSponsored));
+        let ranker = Box::new(LearnedRanker::new(learner.clone()));
+        let pipeline = match ads {
+            Some(cfg) => Pipeline::with_ads(ranker, Ads::new(store.clone(), Some(learner), cfg)),
+            None => Pipeline::new(ranker, Box::new(NoSponsored)),
+        };
         let config = ServeConfig {
             rate_limit: 0.0,
             ..ServeConfig::default()

@@ -18,7 +18,8 @@
 //! the true click probability as the gain (the ideal list is the best 5 of the catalogue for
 //! that shopper), and purchases per session.
 //!
-//! `arm.rs`: the server of one arm and the simulator's HTTP client; `error.rs`: [`SimError`].
+//! `arm.rs`: the server of one arm and the simulator's HTTP client; `error.rs`: [`SimError`];
+//! `ads.rs`: the same shoppers against the ad click filter ([`ads::simulate_ads`]).
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,7 @@ use shoplook_core::{Engine, ModelContract, Rect};
 
 use shoplook_domain::learn::LearnConfig;
 
+pub mod ads;
 mod arm;
 mod error;
 
