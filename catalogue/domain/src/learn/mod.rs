@@ -14,7 +14,8 @@
 //! stores feed it through the same traits, so the embedded and PostgreSQL stores rank alike.
 //! The past queries are kept as an in-memory matrix of their embeddings, scanned exactly for
 //! the neighbours of a query (at `max_queries` = 200k rows of 1280 floats that is 1 GB and a
-//! ~50 ms scan: past that an HNSW index of its own is the next step).
+//! ~50 ms scan: past that an HNSW index of its own is the next step). When it is full, each
+//! new search takes the row of the oldest one, so the ranking keeps learning from new searches.
 
 pub mod model;
 
@@ -63,7 +64,7 @@ pub struct LearnConfig {
     pub key_floor: f64,
     /// Examinations a key may contribute beyond what its clicks back.
     pub key_exam_floor: f64,
-    /// Past queries kept in memory (the oldest are not added past this).
+    /// Past queries kept in memory; past this the oldest make room for new ones.
     pub max_queries: usize,
     /// Least time between two reads of the logs (0: before every learned search).
     pub refresh_every: Duration,

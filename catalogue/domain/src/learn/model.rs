@@ -106,9 +106,12 @@ pub struct Model {
     cfg: LearnConfig,
     dim: usize,
     queries: HashMap<String, Query>,
-    /// Query embeddings, row-major, and the query id of each row.
+    /// Query embeddings, row-major, and the query id of each row: a ring of at most
+    /// [`LearnConfig::max_queries`] rows; once full, a new search takes the oldest's row.
     vectors: Vec<f32>,
     rows: Vec<String>,
+    /// The row the next search takes once the ring is full (the oldest search's).
+    oldest: usize,
     keys: Vec<String>,
     key_ids: HashMap<String, u32>,
     key_totals: Vec<Counts>,
@@ -133,6 +136,7 @@ impl Model {
             queries: HashMap::new(),
             vectors: Vec::new(),
             rows: Vec::new(),
+            oldest: 0,
             keys: Vec::new(),
             key_ids: HashMap::new(),
             key_totals: Vec::new(),
@@ -187,7 +191,7 @@ impl Model {
         if self.dim == 0 {
             self.dim = rec.embedding.len();
         }
-        if rec.embedding.len() != self.dim || self.rows.len() >= self.cfg.max_queries {
+        if rec.embedding.len() != self.dim || self.cfg.max_queries == 0 {
             return;
         }
         let key = self.key_id(&rec.key_name);
@@ -195,9 +199,21 @@ impl Model {
             Some(s) => format!("s:{s}"),
             None => format!("q:{}", rec.query_id),
         };
-        let row = self.rows.len();
-        self.vectors.extend_from_slice(&rec.embedding);
-        self.rows.push(rec.query_id.clone());
+        let row = if self.rows.len() < self.cfg.max_queries {
+            self.vectors.extend_from_slice(&rec.embedding);
+            self.rows.push(rec.query_id.clone());
+            self.rows.len() - 1
+        } else {
+            // Full: the oldest search makes room (it no longer votes as a neighbour, and
+            // events about it are not counted; what it already added to the product counts
+            // stays, as those are per product, not per search).
+            let row = self.oldest;
+            self.oldest = (row + 1) % self.cfg.max_queries;
+            let evicted = std::mem::replace(&mut self.rows[row], rec.query_id.clone());
+            self.queries.remove(&evicted);
+            self.vectors[row * self.dim..(row + 1) * self.dim].copy_from_slice(&rec.embedding);
+            row
+        };
         let q = Query {
             key,
             session,
@@ -543,6 +559,50 @@ mod tests {
         }
         m.settle();
         assert_eq!((m.session_capped_clicks(), m.clicks()), (1, 1));
+    }
+
+    /// Issue 22: once `max_queries` searches were held, new ones were dropped, so clicks on
+    /// their results taught nothing. Now the oldest make room.
+    #[test]
+    fn a_full_memory_keeps_learning_from_new_searches() {
+        let cfg = LearnConfig {
+            max_queries: 3,
+            ..LearnConfig::default()
+        };
+        let mut m = Model::new(cfg);
+        let shown = ["a", "b"];
+        for i in 0..3u64 {
+            let q = format!("old{i}");
+            m.add_search(&search(i, &q, "app", &q, vec![1.0, 0.0], &shown));
+        }
+        // Full. Two new searches, near another query, clicked.
+        for i in 0..2u64 {
+            let q = format!("new{i}");
+            m.add_search(&search(10 + i, &q, "app", &q, vec![0.0, 1.0], &shown));
+            m.add_event(&event(EventType::Click, &q, "b", "app"));
+        }
+        // The oldest search is gone: an event about it teaches nothing.
+        m.add_event(&event(EventType::Click, "old0", "a", "app"));
+        m.settle();
+        assert_eq!(m.searches(), 3, "bounded");
+        assert_eq!(
+            m.session_capped_clicks(),
+            2,
+            "the new searches' clicks count"
+        );
+        // The new searches vote as neighbours of a query like theirs.
+        let e = m.explain(&[0.0, 1.0], &["a", "b"]);
+        assert!(e[1].neighbours > e[0].neighbours, "{e:?}");
+        // And the ring keeps turning: rows hold the newest searches, each at its own row.
+        for i in 0..7u64 {
+            let q = format!("later{i}");
+            m.add_search(&search(20 + i, &q, "app", &q, vec![0.6, 0.8], &shown));
+        }
+        assert_eq!(m.searches(), 3);
+        for (row, qid) in m.rows.iter().enumerate() {
+            assert_eq!(m.queries[qid].row, row, "{qid}");
+            assert!(qid.starts_with("later"), "{qid}");
+        }
     }
 
     #[test]
