@@ -26,7 +26,7 @@ catalogue_start() {
   log "catalogue server binary: ${cat[*]}"
   SERVER_DIR="$(mktemp -d "${TMPDIR:-/tmp}/shoplook-bindings-catalogue.XXXXXX")"
   log "catalogue: ingesting fixtures/demo-catalogue/feed.jsonl into $SERVER_DIR/data"
-  "${cat[@]}" ingest --data "$SERVER_DIR/data" --models "$ROOT/models" \
+  "${cat[@]}" ingest --data "$SERVER_DIR/data" --models "$ROOT/models" --allow-local-image-paths \
     fixtures/demo-catalogue/feed.jsonl >"$SERVER_DIR/ingest.log" 2>&1 \
     || { cat "$SERVER_DIR/ingest.log" >&2; log "catalogue ingest failed"; return 1; }
   SHOPLOOK_CATALOGUE_KEY="$("${cat[@]}" keys create --data "$SERVER_DIR/data" --name bindings-tests 2>/dev/null | tail -n1)"

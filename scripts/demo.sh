@@ -48,7 +48,8 @@ trap cleanup EXIT
 
 data="$work/catalogue"
 log "ingesting the demo catalogue (DEMO DATA, example.com links) into $data"
-"$bin" catalogue ingest --data "$data" fixtures/demo-catalogue/feed.jsonl >&2
+# The checkout's own feed names its images by local path: allowed explicitly.
+"$bin" catalogue ingest --data "$data" --allow-local-image-paths fixtures/demo-catalogue/feed.jsonl >&2
 key="$("$bin" catalogue keys create --data "$data" --name demo 2>/dev/null)"
 
 log "starting the embedded catalogue service on loopback"

@@ -38,7 +38,7 @@ run_store() { # run_store NAME STORE_ARGS...
   local name="$1" port admin brand app start
   shift
   start=$(date +%s)
-  "$BIN" ingest "$@" --models "$ROOT/models" fixtures/demo-catalogue/feed.jsonl \
+  "$BIN" ingest "$@" --models "$ROOT/models" --allow-local-image-paths fixtures/demo-catalogue/feed.jsonl \
     >"$WORK/$name-ingest.log" 2>&1 || { cat "$WORK/$name-ingest.log" >&2; return 1; }
   "$BIN" seed-events "$@" --demo --seed 1 --days 28 --summary "$WORK/$name-truth.json" \
     >/dev/null 2>"$WORK/$name-seed.log" || { cat "$WORK/$name-seed.log" >&2; return 1; }

@@ -675,6 +675,7 @@ fn kill_during_ingest(backend: Backend) {
         "-v".into(),
         "--workers".into(),
         "1".into(),
+        "--allow-local-image-paths".into(),
     ];
     args.extend(backend.args());
     let mut child = Command::new(BIN)

@@ -8,6 +8,7 @@
 
 mod ads;
 mod eval;
+mod images;
 pub mod lookup;
 mod progress;
 mod seed_events;
@@ -159,6 +160,8 @@ pub enum CatalogueCommand {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
+        images: images::ImageArgs,
+        #[command(flatten)]
         engine: EngineArgs,
     },
     /// Serve the HTTP API.
@@ -253,12 +256,15 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             workers,
             verbose,
             json,
+            images,
             engine,
         } => {
+            let images = images.policy()?;
             let engine = engine.load()?;
             let store = store.open()?;
             let mut options = IngestOptions {
                 delete_missing,
+                images,
                 ..IngestOptions::default()
             };
             if let Some(w) = workers {

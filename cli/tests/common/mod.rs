@@ -98,7 +98,18 @@ pub fn run(args: &[String]) -> (bool, String, String) {
     )
 }
 
+/// Ingests a feed of the checkout's own fixtures: local image paths are allowed.
 pub fn ingest(backend: &Backend, feed: &Path, extra: &[&str]) -> serde_json::Value {
+    ingest_as(
+        backend,
+        feed,
+        &[&["--allow-local-image-paths"], extra].concat(),
+    )
+}
+
+/// Ingests with these flags only: the default image policy (http(s) from public hosts)
+/// unless they widen it.
+pub fn ingest_as(backend: &Backend, feed: &Path, extra: &[&str]) -> serde_json::Value {
     let mut args = vec![
         "ingest".to_string(),
         feed.display().to_string(),

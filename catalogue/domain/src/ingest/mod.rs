@@ -6,6 +6,8 @@
 //! whether a product must be re-embedded; a product whose image did not change only gets its
 //! other fields refreshed (or nothing, when they did not change either).
 
+mod address;
+mod fetch;
 mod image;
 mod report;
 
@@ -17,7 +19,14 @@ use std::time::Instant;
 use shoplook_core::Engine;
 use shoplook_core::wire::Product;
 
-pub use image::{EmbedSource, ImageLoadError, MAX_IMAGE_BYTES, embed_product, load_image};
+pub use address::{AddressClass, BlockedAddress, PrivateHosts, classify};
+pub use fetch::{
+    IMAGE_TIMEOUT, ImageLoadError, ImageLoader, ImagePolicy, MAX_IMAGE_BYTES, MAX_IMAGE_REDIRECTS,
+    load_image,
+};
+pub use image::{EmbedSource, embed_product};
+/// The networks of [`PrivateHosts::Networks`].
+pub use ipnet::IpNet;
 pub use report::{Failure, IngestProgress, IngestSummary, Quiet, Settled};
 
 use crate::error::{CatError, CatResult};
@@ -29,6 +38,8 @@ pub struct IngestOptions {
     pub delete_missing: bool,
     /// Worker threads fetching and embedding images.
     pub workers: usize,
+    /// Where images may come from (default: http(s) from public hosts only).
+    pub images: ImagePolicy,
 }
 
 impl Default for IngestOptions {
@@ -36,6 +47,7 @@ impl Default for IngestOptions {
         IngestOptions {
             delete_missing: false,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            images: ImagePolicy::default(),
         }
     }
 }
@@ -81,6 +93,7 @@ pub fn ingest_lines(
     let contract = engine.embedder_contract().clone();
     store.ensure_contract(&contract)?;
     let contract_tag = contract.to_string();
+    let loader = ImageLoader::new(options.images.clone());
 
     let mut summary = IngestSummary::default();
     let mut present: HashSet<String> = HashSet::new();
@@ -100,6 +113,7 @@ pub fn ingest_lines(
                         line: l.line,
                         id: Some(p.id),
                         reason: "duplicate id in the feed (the first one is kept)".into(),
+                        code: None,
                     });
                 } else {
                     todo.push((l.line, p));
@@ -109,6 +123,7 @@ pub fn ingest_lines(
                 line: l.line,
                 id: l.id,
                 reason: reason.to_string(),
+                code: None,
             }),
         }
     }
@@ -128,11 +143,12 @@ pub fn ingest_lines(
             let done_tx = done_tx.clone();
             let job_rx = &job_rx;
             let contract_tag = &contract_tag;
+            let loader = &loader;
             s.spawn(move || {
                 loop {
                     let job = job_rx.lock().unwrap().recv();
                     let Ok((line, product)) = job else { break };
-                    let work = prepare(engine, store, base, contract_tag, line, product);
+                    let work = prepare(engine, store, loader, base, contract_tag, line, product);
                     if done_tx.send(work).is_err() {
                         break;
                     }
@@ -169,6 +185,7 @@ pub fn ingest_lines(
                             line,
                             id: Some(product.id),
                             reason: e.to_string(),
+                            code: None,
                         }),
                     }
                 }
@@ -190,6 +207,7 @@ pub fn ingest_lines(
                         line,
                         id: Some(product.id),
                         reason: e.to_string(),
+                        code: None,
                     }),
                 },
             }
@@ -223,6 +241,7 @@ pub fn ingest_lines(
 fn prepare(
     engine: &Engine,
     store: &dyn Store,
+    loader: &ImageLoader,
     base: &Path,
     contract_tag: &str,
     line: usize,
@@ -233,11 +252,19 @@ fn prepare(
             line,
             id: Some(id.to_string()),
             reason,
+            code: None,
         })
     };
-    let bytes = match load_image(&product.image, base) {
+    let bytes = match loader.load(&product.image, base) {
         Ok(b) => b,
-        Err(e) => return fail(&product.id, e.to_string()),
+        Err(e) => {
+            return Work::Failed(Failure {
+                line,
+                id: Some(product.id),
+                reason: e.to_string(),
+                code: Some(e.code()),
+            });
+        }
     };
     let mut hashed = bytes.clone();
     hashed.extend_from_slice(contract_tag.as_bytes());

@@ -59,6 +59,10 @@ pub struct Failure {
     pub line: usize,
     pub id: Option<String>,
     pub reason: String,
+    /// What kind of failure, for programs reading the report (e.g. `image_address_refused`;
+    /// see `ImageLoadError::code`); absent for feed and store errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
 }
 
 impl std::fmt::Display for IngestSummary {

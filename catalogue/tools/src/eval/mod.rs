@@ -19,7 +19,8 @@ pub use transform::{Transform, encode, perspective, rotate, transforms};
 use shoplook_domain::error::CatError;
 use shoplook_domain::feed::{FeedLine, read_feed};
 use shoplook_domain::ingest::{
-    ImageLoadError, IngestOptions, IngestSummary, Quiet, embed_product, ingest_lines, load_image,
+    ImageLoadError, ImagePolicy, IngestOptions, IngestSummary, Quiet, embed_product, ingest_lines,
+    load_image,
 };
 use shoplook_domain::store::Store;
 use shoplook_domain::store::sqlite::SqliteStore;
@@ -163,7 +164,11 @@ pub fn evaluate(engine: &Engine, args: &EvalConfig) -> Result<EvalReport, EvalEr
         &store,
         lines,
         &base,
-        &IngestOptions::default(),
+        // The checkout's own fixtures: local paths.
+        &IngestOptions {
+            images: ImagePolicy::trusted(),
+            ..IngestOptions::default()
+        },
         &Quiet,
     )?;
     if args.random_distractors > 0 {
