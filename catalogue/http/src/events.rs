@@ -1,6 +1,12 @@
 //! `POST /v1/events`: impressions, clicks and purchases, stored with the key's name; a click on
 //! an ad is charged to its campaign. The rules are the domain's
 //! (`shoplook_domain::events::EventService`).
+//!
+//! Only app keys may report events (403 for brand, advertiser and admin keys): events are
+//! what shoppers' apps saw and did, and a key of a party that reads the reports or pays for
+//! clicks could otherwise invent shoppers (issue 22: a brand key's clicks on a competitor's
+//! product made hidden trend cells visible). The trend reports rely on it: an event counts
+//! there only when its search was logged under the same key name (`trends::counted`).
 
 use std::sync::Arc;
 
@@ -14,7 +20,23 @@ use shoplook_core::wire::Event;
 
 use super::AppState;
 use super::error::ApiResult;
-use super::extract::{ApiKey, JsonBody, from_json_value, integral_fields, require_objects};
+use super::extract::{
+    JsonBody, RequireRole, RoleRule, from_json_value, integral_fields, require_objects,
+};
+use shoplook_domain::store::Role;
+
+/// App keys only: the phone apps' keys, whose sessions are the shoppers the reports count.
+pub struct Apps;
+
+impl RoleRule for Apps {
+    const NEEDS: &'static str = "an app key";
+    fn allows(role: &Role) -> bool {
+        *role == Role::App
+    }
+}
+
+/// A key that may report shoppers' events.
+pub type AppKey = RequireRole<Apps>;
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/v1/events", post(post_event))
@@ -22,12 +44,13 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 async fn post_event(
     State(state): State<Arc<AppState>>,
-    ApiKey(key): ApiKey,
+    key: AppKey,
     JsonBody(mut body): JsonBody<Value>,
 ) -> ApiResult<Response> {
     require_objects(&body, &[])?;
     integral_fields(&mut body, &["position"]);
     let event: Event = from_json_value(body)?;
+    let key = key.into_inner();
     let st = state.clone();
     let recorded = super::blocking(move || {
         st.events

@@ -1,4 +1,5 @@
-//! `GET /v1/trends`: the trend report (`shoplook_domain::trends`) as JSON or CSV. A brand key sees its
+//! `GET /v1/trends`: the trend report (`shoplook_domain::trends`) as JSON or CSV (its text
+//! cells neutralised for spreadsheets: `trends::export`). A brand key sees its
 //! own brand's rows and the market-level rows; an admin key sees everything; other keys are
 //! refused (403). The parameters' rules and who may read what are the domain's
 //! (`shoplook_domain::trends::query`); the privacy settings are the app's, filled at start.
@@ -15,7 +16,7 @@ use axum::{Json, Router};
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::BrandKey;
-use shoplook_domain::trends::{AccessError, Format, build_report, parse_query, report, viewer_of};
+use shoplook_domain::trends::{AccessError, Format, build_report, export, parse_query, viewer_of};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/v1/trends", get(get_trends))
@@ -50,7 +51,7 @@ async fn get_trends(
         Format::Json => Json(report).into_response(),
         Format::Csv => (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            report::to_csv(&report),
+            export::to_csv(&report),
         )
             .into_response(),
     })

@@ -2,12 +2,14 @@
 //! brand, product and price band, plus the week's rising looks, with every published figure
 //! counting at least `k` distinct sessions (see `docs/console.md` for the threat model).
 //!
+//! - `counted.rs`: which logged activity counts (events tied to a search, known categories).
 //! - `cells.rs`: activity rows -> cells, one independent component per measure and week.
 //! - `privacy.rs`: primary and complementary suppression of a component.
 //! - `guard.rs`: the linear-algebra check of what a component publishes.
 //! - `looks.rs`: clusters of a week's query embeddings.
 //! - `noise.rs`: optional Laplace noise on the published counts.
-//! - `report.rs`: the viewer's rows, growth, top and rising products, CSV.
+//! - `report.rs`: the viewer's rows, growth, top and rising products.
+//! - `export.rs`: the CSV form, with spreadsheet formulas neutralised.
 //! - `query.rs`: a report's parameters, and who may read it.
 //!
 //! Only completed weeks are reported, and only those the log retention has not started to
@@ -15,7 +17,9 @@
 //! nothing away by their difference.
 
 pub mod cells;
+pub mod counted;
 pub mod demo;
+pub mod export;
 pub mod guard;
 pub mod looks;
 pub mod noise;

@@ -1,6 +1,6 @@
 //! A report as one viewer sees it: the rows of the asked buckets (suppressed figures are
-//! `null` and named in `suppressed`), growth, top and rising products, rising looks; and its
-//! CSV form. Everything here is computed from published figures only.
+//! `null` and named in `suppressed`), growth, top and rising products, rising looks (its CSV form is
+//! `export.rs`). Everything here is computed from published figures only.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -151,7 +151,7 @@ pub fn build_report(
         _ => (0, 0),
     };
     let start = std::time::Instant::now();
-    let mut activity = store.trend_activity(from, to)?;
+    let mut activity = super::counted::counted_activity(store, from, to, &products)?;
     activity.sort();
     let read = start.elapsed();
     let cells = cells::build(&activity, &products, &weeks, cfg.k);
@@ -406,58 +406,4 @@ fn rising_looks(
         g(b).total_cmp(&g(a)).then(b.searches.cmp(&a.searches))
     });
     Ok(out)
-}
-
-/// The rows as CSV (one line per row; a suppressed figure is an empty field).
-pub fn to_csv(report: &Report) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
-        "bucket",
-        "level",
-        "category",
-        "brand",
-        "product_id",
-        "title",
-        "price_band",
-        "searches",
-        "taps",
-        "purchases",
-        "conversion",
-        "taps_growth",
-        "searches_growth",
-        "suppressed",
-    ]);
-    let num = |v: Option<u64>| v.map_or(String::new(), |v| v.to_string());
-    let frac = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.4}"));
-    for r in &report.rows {
-        let level = serde_json::to_value(r.level).unwrap_or_default();
-        let hidden: Vec<String> = r
-            .suppressed
-            .iter()
-            .map(|m| {
-                serde_json::to_value(m)
-                    .unwrap_or_default()
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string()
-            })
-            .collect();
-        let _ = w.write_record([
-            r.bucket.clone(),
-            level.as_str().unwrap_or("").to_string(),
-            r.category.clone(),
-            r.brand.clone().unwrap_or_default(),
-            r.product_id.clone().unwrap_or_default(),
-            r.title.clone().unwrap_or_default(),
-            r.price_band.clone().unwrap_or_default(),
-            num(r.searches),
-            num(r.taps),
-            num(r.purchases),
-            frac(r.conversion),
-            frac(r.taps_growth),
-            frac(r.searches_growth),
-            hidden.join(" "),
-        ]);
-    }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }

@@ -153,12 +153,32 @@ fn rows_table(id: &str, caption: &str, rows: &[&Row], with_brand: bool) -> Strin
     out + "</tbody></table></div>"
 }
 
+/// `link` if it may be put in an `href` or `src`: an absolute http(s) address with a host and
+/// no white space or control characters (feeds and the API accept any text as an image, so
+/// `javascript:`, `data:` or a scheme hidden behind white space must not reach the page).
+pub fn web_link(link: &str) -> Option<&str> {
+    let lower = link.get(..8).unwrap_or(link).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &link[8..]
+    } else if lower.starts_with("http://") {
+        &link[7..]
+    } else {
+        return None;
+    };
+    let host_ok = rest
+        .split(['/', '?', '#'])
+        .next()
+        .is_some_and(|h| !h.is_empty());
+    let clean = !link.chars().any(|c| c.is_whitespace() || c.is_control());
+    (host_ok && clean).then_some(link)
+}
+
 /// A product's picture: its image when it is a web address, else a drawn placeholder.
 fn thumb(image: &str, title: &str) -> String {
-    if image.starts_with("https://") || image.starts_with("http://") {
+    if let Some(src) = web_link(image) {
         format!(
             "<img src=\"{}\" alt=\"{}\" loading=\"lazy\" referrerpolicy=\"no-referrer\">",
-            esc(image),
+            esc(src),
             esc(title)
         )
     } else {
@@ -203,3 +223,7 @@ fn per_bucket(report: &Report, rows: &[&Row], f: impl Fn(&Row) -> Option<u64>) -
 
 mod dashboard;
 pub use dashboard::dashboard;
+
+#[cfg(test)]
+#[path = "links_tests.rs"]
+mod links_tests;
