@@ -216,7 +216,7 @@ fn brand_padding_opens_no_hidden_cell(backend: Backend) {
     let raw_nova = taps_counting_every_event(store.as_ref(), "nova-shoe");
     eprintln!(
         "counting every logged event (before the fix): acme-bag {raw_before:?}, then \
-         {raw_after_brand:?} (brand clicks let through), then {raw_after_app:?}; nova-shoe \
+         {raw_after_brand:?} (after the brand's 403s), then {raw_after_app:?}; nova-shoe \
          {raw_nova:?}"
     );
     // The attack is real: counted raw, the padding would have opened the hidden cell.
