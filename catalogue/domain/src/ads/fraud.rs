@@ -12,7 +12,8 @@
 //! 4. `expired`: within [`ClickRules::window_s`] of the serve (a serve is not a coupon).
 //! 5. `duplicate`: the first billable click on that serve (one per search and campaign).
 //! 6. `session_cap`: at most [`ClickRules::session_cap`] billable clicks of one session on one
-//!    campaign per UTC day (a session re-clicking the same ad).
+//!    campaign per UTC day (3, the default frequency cap: it bounds campaigns that raise
+//!    theirs; at 2 the simulator's shoppers, re-searching one look, lost 10 % of their clicks).
 //! 7. `key_cap`: what one key's clicks cost one campaign over the last
 //!    [`ClickRules::key_window_s`] stays within [`ClickRules::key_share_pct`] % of its daily
 //!    budget. This is what bounds a key that mints a fresh session per search: sessions are
@@ -44,7 +45,7 @@ impl Default for ClickRules {
         ClickRules {
             min_dwell_s: 1,
             window_s: 1800,
-            session_cap: 2,
+            session_cap: 3,
             key_window_s: 3600,
             key_share_pct: 10,
         }
