@@ -38,8 +38,8 @@ use crate::error::CatResult;
 use crate::learn::Learner;
 use crate::search::{Blender, Candidate, Sponsored};
 use crate::store::campaigns::{ClickCharge, InvalidClick, InvalidReason, LiveCampaign, day_of};
-use fraud::ClickRules;
 use crate::store::{Store, passes};
+use fraud::ClickRules;
 
 /// Most a bid may be (cents).
 pub const MAX_BID_CENTS: i64 = 100_000;
