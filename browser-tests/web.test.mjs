@@ -35,11 +35,8 @@ const staticServers = []; // closed in `after`: a listening server would keep no
 // ---- the real catalogue server (demo catalogue: real product photos, embedded natively) ----
 async function startCatalogue() {
   const data = mkdtempSync(path.join(tmpdir(), 'shoplook-web-'));
-  // The demo feed names its photos by local path, which ingest refuses unless told otherwise
-  // (the flag, where this build has it).
-  const help = execFileSync(BIN, ['catalogue', 'ingest', '--help'], { cwd: ROOT }).toString();
-  const local = help.includes('--allow-local-image-paths') ? ['--allow-local-image-paths'] : [];
-  execFileSync(BIN, ['catalogue', 'ingest', '--data', data, ...local, 'fixtures/demo-catalogue/feed.jsonl'], { cwd: ROOT, stdio: 'ignore' });
+  // The demo feed names its photos by local path, which ingest refuses unless told otherwise.
+  execFileSync(BIN, ['catalogue', 'ingest', '--data', data, '--allow-local-image-paths', 'fixtures/demo-catalogue/feed.jsonl'], { cwd: ROOT, stdio: 'ignore' });
   const key = execFileSync(BIN, ['catalogue', 'keys', 'create', '--data', data, '--name', 'web-test'], { cwd: ROOT }).toString().trim();
   const proc = startProcess(BIN, ['catalogue', 'serve', '--data', data, '--listen', '127.0.0.1:0', '--rate-limit', '0', '--web-dir', WEB]);
   for (let i = 0; i < 300; i++) {

@@ -12,7 +12,9 @@
 # numbers, which is what the API takes. One worker: CPython 3.11 (Debian 12's) can fail
 # `ast.parse` from concurrent threads ("AST constructor recursion depth mismatch"), which
 # hypothesis calls while building strategies. Settings: SHOPLOOK_ST_EXAMPLES (per operation, default 40),
-# SHOPLOOK_ST_SEED (default 1), SHOPLOOK_ST_MAX_TIME (seconds per store, default 150).
+# SHOPLOOK_ST_SEED (default: a new random seed each run, printed, so every CI run walks another
+# path through the generator and a failure can be replayed with SHOPLOOK_ST_SEED=N),
+# SHOPLOOK_ST_MAX_TIME (seconds per store, default 150).
 # Prints `schema: N passed, N failed` (one per store run).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,7 +24,7 @@ TOOLS="${SHOPLOOK_TOOLS:-/var/cache/shoplook-tools}"
 VENV="$TOOLS/schemathesis-$ST_VERSION"
 BIN="$ROOT/target/release/shoplook-catalogue"
 EXAMPLES="${SHOPLOOK_ST_EXAMPLES:-40}"
-SEED="${SHOPLOOK_ST_SEED:-1}"
+SEED="${SHOPLOOK_ST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
 MAX_TIME="${SHOPLOOK_ST_MAX_TIME:-150}"
 STORES="${*:-sqlite postgres}"
 log() { printf '[schema] %s\n' "$*" >&2; }
@@ -45,6 +47,7 @@ if [ ! -x "$VENV/bin/st" ]; then
 fi
 [ -x "$BIN" ] || { log "$BIN missing: run \`cargo b\` first"; exit 1; }
 log "setup $(( $(date +%s) - T0 ))s"
+log "seed $SEED (replay: SHOPLOOK_ST_SEED=$SEED scripts/test-schema.sh)"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/shoplook-schema.XXXXXX")"
 # shellcheck source=store-server.sh
@@ -58,7 +61,7 @@ run_store() { # run_store NAME STORE_ARGS...
   shift
   start=$(date +%s)
   log "$name: ingesting the demo catalogue"
-  "$BIN" ingest "$@" --models "$ROOT/models" fixtures/demo-catalogue/feed.jsonl \
+  "$BIN" ingest "$@" --models "$ROOT/models" --allow-local-image-paths fixtures/demo-catalogue/feed.jsonl \
     >"$WORK/$name-ingest.log" 2>&1 || { cat "$WORK/$name-ingest.log" >&2; return 1; }
   key="$("$BIN" keys create "$@" --name schemathesis --admin 2>/dev/null | tail -n1)"
   [ -n "$key" ] || { log "$name: keys create failed"; return 1; }
@@ -88,5 +91,5 @@ for store in $STORES; do
   if run_store "$store" "${STORE_ARGS[@]}"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 done
 log "total $(( $(date +%s) - T0 ))s"
-echo "schema: $passed passed, $failed failed"
+echo "schema: $passed passed, $failed failed (seed $SEED)"
 [ "$failed" -eq 0 ]

@@ -39,7 +39,7 @@ pub fn run(args: &SeedEventsArgs) -> Result<(), String> {
     let facts = store.product_facts().map_err(|e| e.to_string())?;
     if facts.is_empty() {
         return Err("the store has no products: ingest a catalogue first, e.g. \
-                    `shoplook catalogue ingest --data DIR fixtures/demo-catalogue/feed.jsonl`"
+                    `shoplook catalogue ingest --data DIR --allow-local-image-paths fixtures/demo-catalogue/feed.jsonl`"
             .into());
     }
     let mut products = Vec::new();
