@@ -125,6 +125,7 @@ class DemoFlowTest {
             assertTrue(ad.explanation.startsWith("similar "), ad.explanation)
             assertTrue(sheet.rows.drop(1).all { it.label == null }, "${sheet.rows}")
             c.awaitEvents()
+            Thread.sleep(1100) // a click within 1 s of its ad's serve is not billed (docs/security.md): a shopper looks first
             c.openProduct(ad.hit)
             c.awaitEvents()
             val ev = c.events.value.filter { it.queryId == sheet.response.queryId }
