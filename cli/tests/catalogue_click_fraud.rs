@@ -12,7 +12,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, Server, create_key, create_key_with, http};
+use common::{Backend, Server, create_key, create_key_with, http, not_near_midnight, vector};
 use serde_json::{Value, json};
 
 /// One product (`shoe-b`, 0.9 similar to the query `e0`) and a few others.
@@ -23,13 +23,6 @@ struct Shop {
     dim: usize,
     app: String,
     acme: String,
-}
-
-fn vector(dim: usize, cos: f64, axis: usize) -> Vec<f64> {
-    let mut v = vec![0.0; dim];
-    v[0] = cos;
-    v[axis] += (1.0 - cos * cos).max(0.0).sqrt();
-    v
 }
 
 impl Shop {
@@ -135,14 +128,6 @@ impl Shop {
         );
         assert_eq!(s, 200, "{r}");
         r
-    }
-}
-
-/// Waits past midnight UTC when it is less than `margin` seconds away.
-fn not_near_midnight(margin: i64) {
-    let left = 86_400 - shoplook_store::now_s().rem_euclid(86_400);
-    if left < margin {
-        std::thread::sleep(Duration::from_secs(left as u64 + 2));
     }
 }
 

@@ -22,6 +22,7 @@ use shoplook_domain::trends::{
     Granularity, ProductFacts, Report, TrendQuery, TrendsConfig, Viewer, build_report,
     reportable_weeks,
 };
+use shoplook_store::trends::{Activity, ActivityKind, session_key};
 use shoplook_store::{SearchRecord, Store};
 use std::collections::HashMap;
 
@@ -29,7 +30,7 @@ const DIM: usize = 8;
 const MODEL: &str = "trust-test@1";
 
 fn axis(i: usize) -> Vec<f32> {
-    let mut v = vec![0.05f32; DIM];
+    let mut v = [0.05f32; DIM];
     v[i % DIM] = 1.0;
     let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     v.iter().map(|x| x / n).collect()
@@ -97,9 +98,7 @@ fn taps_counting_every_event(store: &dyn Store, id: &str) -> Option<u64> {
         .into_iter()
         .map(|p| (p.id.clone(), p))
         .collect();
-    let raw = store
-        .trend_activity(weeks[0] * 86_400, (last + 7) * 86_400)
-        .unwrap();
+    let raw = every_logged_activity(store, weeks[0] * 86_400, (last + 7) * 86_400);
     let cells = cells::build(&raw, &products, &weeks, TrendsConfig::default().k);
     cells
         .iter()
@@ -110,6 +109,50 @@ fn taps_counting_every_event(store: &dyn Store, id: &str) -> Option<u64> {
                 && n.product == id
         })
         .and_then(|(_, f)| f.published.then_some(f.count))
+}
+
+/// The activity rows of `[from, to)` counting every logged click and purchase with a session
+/// id, tied to a search or not (the store's query before issue 22): the store's search rows
+/// and the events of the log, per day, product and session.
+fn every_logged_activity(store: &dyn Store, from: i64, to: i64) -> Vec<Activity> {
+    let mut rows: Vec<Activity> = store
+        .trend_activity(from, to)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.kind == ActivityKind::Search)
+        .collect();
+    let mut events: HashMap<(i64, ActivityKind, String, String), u64> = HashMap::new();
+    for e in store.events_since(0, 100_000).unwrap() {
+        let kind = match e.event.kind {
+            EventType::Click => ActivityKind::Click,
+            EventType::Purchase => ActivityKind::Purchase,
+            EventType::Impression => continue,
+        };
+        let Some(session) = &e.event.session_id else {
+            continue;
+        };
+        if (from..to).contains(&e.at) {
+            let day = e.at.div_euclid(86_400);
+            let session = session_key(&e.key_name, session);
+            *events
+                .entry((day, kind, e.event.product_id, session))
+                .or_default() += 1;
+        }
+    }
+    rows.extend(
+        events
+            .into_iter()
+            .map(|((day, kind, product_id, session), count)| Activity {
+                day,
+                kind,
+                product_id,
+                category: None,
+                session,
+                count,
+            }),
+    );
+    rows.sort();
+    rows
 }
 
 /// The published taps of a product's row (`None`: hidden, or no row at all).

@@ -122,16 +122,7 @@ mod tests {
 
     #[test]
     fn an_event_for_a_product_is_recorded_once() {
-        let store = store();
-        let p = crate::search::tests::product("p1");
-        store
-            .ensure_contract(&shoplook_core::ModelContract {
-                id: "m".into(),
-                version: "1".into(),
-                dim: 2,
-            })
-            .unwrap();
-        store.upsert(&p, "h", &[0.6, 0.8]).unwrap();
+        let store = crate::search::tests::store_with_p1();
         let events = EventService::new(store.clone(), None);
         let first = events.record(&click("p1"), "app", 1000).unwrap();
         assert_eq!(
@@ -152,17 +143,7 @@ mod tests {
         use crate::ads::{AdsConfig, ClickVerdict};
         use crate::store::campaigns::{AdServe, Campaign, InvalidReason as Why, Pacing};
 
-        let store = store();
-        store
-            .ensure_contract(&shoplook_core::ModelContract {
-                id: "m".into(),
-                version: "1".into(),
-                dim: 2,
-            })
-            .unwrap();
-        store
-            .upsert(&crate::search::tests::product("p1"), "h", &[0.6, 0.8])
-            .unwrap();
+        let store = crate::search::tests::store_with_p1();
         let c = Campaign {
             id: "cmp_00000000000000a1".into(),
             advertiser: "acme".into(),

@@ -6,7 +6,7 @@
 //! what shoppers' apps saw and did, and a key of a party that reads the reports or pays for
 //! clicks could otherwise invent shoppers (issue 22: a brand key's clicks on a competitor's
 //! product made hidden trend cells visible). The trend reports rely on it: an event counts
-//! there only when its search was logged under the same key name (`trends::counted`).
+//! there only when its search was logged under the same key name (`TrendLog::trend_activity`).
 
 use std::sync::Arc;
 
@@ -21,22 +21,8 @@ use shoplook_core::wire::Event;
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{
-    JsonBody, RequireRole, RoleRule, from_json_value, integral_fields, require_objects,
+    Apps, JsonBody, RequireRole, from_json_value, integral_fields, require_objects,
 };
-use shoplook_domain::store::Role;
-
-/// App keys only: the phone apps' keys, whose sessions are the shoppers the reports count.
-pub struct Apps;
-
-impl RoleRule for Apps {
-    const NEEDS: &'static str = "an app key";
-    fn allows(role: &Role) -> bool {
-        *role == Role::App
-    }
-}
-
-/// A key that may report shoppers' events.
-pub type AppKey = RequireRole<Apps>;
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/v1/events", post(post_event))
@@ -44,7 +30,7 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 async fn post_event(
     State(state): State<Arc<AppState>>,
-    key: AppKey,
+    key: RequireRole<Apps>,
     JsonBody(mut body): JsonBody<Value>,
 ) -> ApiResult<Response> {
     require_objects(&body, &[])?;

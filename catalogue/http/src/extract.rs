@@ -69,6 +69,9 @@ pub struct Admins;
 pub struct Advertisers;
 /// Brand keys, and admins (who see every brand).
 pub struct Brands;
+/// App keys only: the phone apps' keys, whose sessions are the shoppers the trend reports
+/// count (so not admins either).
+pub struct Apps;
 
 impl RoleRule for Admins {
     const NEEDS: &'static str = "an admin key";
@@ -88,6 +91,13 @@ impl RoleRule for Brands {
     const NEEDS: &'static str = "a brand or admin key";
     fn allows(role: &Role) -> bool {
         matches!(role, Role::Brand { .. } | Role::Admin)
+    }
+}
+
+impl RoleRule for Apps {
+    const NEEDS: &'static str = "an app key";
+    fn allows(role: &Role) -> bool {
+        *role == Role::App
     }
 }
 

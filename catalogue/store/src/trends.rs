@@ -58,7 +58,8 @@ pub type DatedEvent = (Event, String, i64);
 
 pub trait TrendLog {
     /// [`Activity`] rows of searches and of click and purchase events logged in
-    /// `[from, to)` (Unix seconds) with a session id, in any order.
+    /// `[from, to)` (Unix seconds) with a session id, in any order; an event only when its
+    /// `query_id` names a search logged at or before it under the same key and session.
     fn trend_activity(&self, from: i64, to: i64) -> CatResult<Vec<Activity>>;
     /// Query embeddings of the searches logged in `[from, to)` with a session id, in log
     /// order, at most `limit`.
@@ -94,7 +95,9 @@ pub(crate) fn activity_kind(s: &str) -> CatResult<ActivityKind> {
 }
 
 /// The activity query's SQL, shared by both stores: `$DAY` is the store's "day of `ts`"
-/// expression, `$FROM`/`$TO` its bounds.
+/// expression, `$FROM`/`$TO` its bounds. An event counts only when it answers a search of the
+/// same key and session logged at or before it (issue 22: otherwise invented session ids pad
+/// a hidden cell past `k`); the unique index on `searches.query_id` makes that one lookup.
 pub(crate) fn activity_sql(day: &str, from: &str, to: &str) -> String {
     format!(
         "SELECT {day} AS d, 'search' AS kind, '' AS product_id, category, key_name, session_id,
@@ -103,8 +106,10 @@ pub(crate) fn activity_sql(day: &str, from: &str, to: &str) -> String {
          GROUP BY 1, 4, 5, 6
          UNION ALL
          SELECT {day} AS d, type, product_id, NULL, key_name, session_id, count(*)
-         FROM events WHERE ts >= {from} AND ts < {to} AND session_id IS NOT NULL
+         FROM events e WHERE ts >= {from} AND ts < {to} AND session_id IS NOT NULL
              AND type IN ('click', 'purchase')
+             AND EXISTS (SELECT 1 FROM searches s WHERE s.query_id = e.query_id
+                 AND s.key_name = e.key_name AND s.session_id = e.session_id AND s.ts <= e.ts)
          GROUP BY 1, 2, 3, 5, 6"
     )
 }

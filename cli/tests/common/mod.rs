@@ -348,3 +348,21 @@ macro_rules! both_stores {
         }
     };
 }
+
+/// Unit vector `cos * e0 + sin * e_axis` of `dim` numbers: a product `cos` similar to the query
+/// `e0` (the ads tests' hand-made catalogues, where every similarity is known).
+pub fn vector(dim: usize, cos: f64, axis: usize) -> Vec<f64> {
+    let mut v = vec![0.0; dim];
+    v[0] = cos;
+    v[axis] += (1.0 - cos * cos).max(0.0).sqrt();
+    v
+}
+
+/// Waits past midnight UTC when it is less than `margin` seconds away (a test's day-bound
+/// figures, budgets and caps, must not change day under it).
+pub fn not_near_midnight(margin: i64) {
+    let left = 86_400 - shoplook_store::now_s().rem_euclid(86_400);
+    if left < margin {
+        std::thread::sleep(std::time::Duration::from_secs(left as u64 + 2));
+    }
+}

@@ -270,7 +270,6 @@ impl CampaignService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sqlite::SqliteStore;
 
     fn req() -> CampaignRequest {
         CampaignRequest {
@@ -374,19 +373,7 @@ mod tests {
 
     /// A real embedded store holding product `p1`.
     fn service() -> CampaignService {
-        let dir = std::env::temp_dir().join(format!("shoplook-campaigns-{}", crate::random_hex(6)));
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir, "f32").unwrap());
-        store
-            .ensure_contract(&shoplook_core::ModelContract {
-                id: "m".into(),
-                version: "1".into(),
-                dim: 2,
-            })
-            .unwrap();
-        store
-            .upsert(&crate::search::tests::product("p1"), "h", &[0.6, 0.8])
-            .unwrap();
-        CampaignService::new(store, None)
+        CampaignService::new(crate::search::tests::store_with_p1(), None)
     }
 
     #[test]

@@ -254,13 +254,6 @@ fn scheme(image: &str) -> Option<&str> {
     ok.then_some(s)
 }
 
-/// Reads an image of the checkout's own fixtures (eval, simulate) with
-/// [`ImagePolicy::trusted`]. A feed's images go through an [`ImageLoader`] with the
-/// operator's policy instead.
-pub fn load_image(image: &str, base: &Path) -> Result<Vec<u8>, ImageLoadError> {
-    ImageLoader::new(ImagePolicy::trusted()).load(image, base)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

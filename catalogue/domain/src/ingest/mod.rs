@@ -22,7 +22,6 @@ use shoplook_core::wire::Product;
 pub use address::{AddressClass, BlockedAddress, PrivateHosts, classify};
 pub use fetch::{
     IMAGE_TIMEOUT, ImageLoadError, ImageLoader, ImagePolicy, MAX_IMAGE_BYTES, MAX_IMAGE_REDIRECTS,
-    load_image,
 };
 pub use image::{EmbedSource, embed_product};
 /// The networks of [`PrivateHosts::Networks`].

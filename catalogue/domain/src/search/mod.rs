@@ -275,6 +275,16 @@ pub(crate) mod tests {
         }
     }
 
+    /// A real embedded store whose catalogue (of [`contract`]) holds [`product`] `p1`.
+    pub fn store_with_p1() -> std::sync::Arc<dyn crate::store::Store> {
+        let dir = std::env::temp_dir().join(format!("shoplook-p1-{}", crate::random_hex(6)));
+        let store: std::sync::Arc<dyn crate::store::Store> =
+            std::sync::Arc::new(crate::store::sqlite::SqliteStore::open(&dir, "f32").unwrap());
+        store.ensure_contract(&contract()).unwrap();
+        store.upsert(&product("p1"), "h", &[0.6, 0.8]).unwrap();
+        store
+    }
+
     /// A store of fixed (id, similarity) pairs, answering best first like an ANN index.
     pub struct Fixed(pub Vec<(&'static str, f32)>, pub std::cell::Cell<usize>);
 

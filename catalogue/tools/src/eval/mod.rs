@@ -19,8 +19,8 @@ pub use transform::{Transform, encode, perspective, rotate, transforms};
 use shoplook_domain::error::CatError;
 use shoplook_domain::feed::{FeedLine, read_feed};
 use shoplook_domain::ingest::{
-    ImageLoadError, ImagePolicy, IngestOptions, IngestSummary, Quiet, embed_product, ingest_lines,
-    load_image,
+    ImageLoadError, ImageLoader, ImagePolicy, IngestOptions, IngestSummary, Quiet, embed_product,
+    ingest_lines,
 };
 use shoplook_domain::store::Store;
 use shoplook_domain::store::sqlite::SqliteStore;
@@ -214,10 +214,11 @@ pub fn evaluate(engine: &Engine, args: &EvalConfig) -> Result<EvalReport, EvalEr
 
     let mut rows = Vec::new();
     let mut all = Vec::new();
+    let loader = ImageLoader::new(ImagePolicy::trusted());
     let images: Vec<(String, RgbImage)> = products
         .iter()
         .map(|p| {
-            let bytes = load_image(&p.image, &base)?;
+            let bytes = loader.load(&p.image, &base)?;
             let img = image::load_from_memory(&bytes)
                 .map_err(|source| EvalError::Decode {
                     id: p.id.clone(),

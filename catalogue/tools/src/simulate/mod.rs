@@ -28,6 +28,7 @@ use serde_json::json;
 use shoplook_core::wire::{Product, Ranking};
 use shoplook_core::{Engine, ModelContract, Rect};
 
+use shoplook_domain::ingest::{ImageLoader, ImagePolicy};
 use shoplook_domain::learn::LearnConfig;
 
 pub mod ads;
@@ -213,9 +214,11 @@ pub fn build_catalogue(
 ) -> Result<Vec<SimProduct>, SimError> {
     let demo = root.join("fixtures/demo-catalogue");
     let mut out = Vec::new();
+    // The checkout's own fixtures: local paths; one loader (one HTTP agent) for all.
+    let images = ImageLoader::new(ImagePolicy::trusted());
     for line in shoplook_domain::feed::read_feed(&demo.join("feed.jsonl"))? {
         let Ok(p) = line.product else { continue };
-        let bytes = shoplook_domain::ingest::load_image(&p.image, &demo)?;
+        let bytes = images.load(&p.image, &demo)?;
         let (vector, _) = shoplook_domain::ingest::embed_product(engine, &bytes)?;
         out.push(SimProduct { product: p, vector });
     }
