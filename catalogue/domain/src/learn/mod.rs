@@ -17,6 +17,7 @@
 //! ~50 ms scan: past that an HNSW index of its own is the next step). When it is full, each
 //! new search takes the row of the oldest one, so the ranking keeps learning from new searches.
 
+pub mod caps;
 pub mod model;
 
 use std::sync::{Arc, Mutex, RwLock};
@@ -64,6 +65,9 @@ pub struct LearnConfig {
     pub key_floor: f64,
     /// Examinations a key may contribute beyond what its clicks back.
     pub key_exam_floor: f64,
+    /// A key short of full trust counts a product's clicks (and purchases) in full only up
+    /// to `max(key_floor, key_share x the other keys' counts of it)` ([`caps`]).
+    pub key_share: f64,
     /// Past queries kept in memory; past this the oldest make room for new ones.
     pub max_queries: usize,
     /// Least time between two reads of the logs (0: before every learned search).
@@ -89,6 +93,7 @@ impl Default for LearnConfig {
             session_clicks: 20,
             key_floor: 2.0,
             key_exam_floor: 10.0,
+            key_share: 0.5,
             max_queries: 200_000,
             refresh_every: Duration::ZERO,
         }

@@ -15,22 +15,28 @@
 //! - **Confidence.** The rate terms are scaled by `clicks / (clicks + ramp_clicks)`.
 //! - **Exploration.** `explore / sqrt(1 + exams)`: a product few shoppers have seen keeps a
 //!   bonus, so a new product still gets shown.
-//! - **Spam caps.** Per session (the SDK's id; else the search's): one examination, one click
-//!   and one purchase per product, and at most [`LearnConfig::session_clicks`] clicks. Per API
-//!   key: a key's clicks (and purchases) of one product are capped at `floor + its clicks of
-//!   all other products`, in the global rates and in every neighbourhood; so a key clicking one
-//!   product thousands of times moves it by `floor` clicks at most. And a key counts in full
-//!   only while its examinations are backed by counted clicks at no less than half the global
-//!   click rate (plus a floor), and while its clicks are not mostly over the per-product caps
-//!   (it keeps the square of the share of its clicks that counted); past that all its counts
-//!   are scaled down, so a bot's searches cannot drag the rates of the products they showed
-//!   down either.
+//! - **The searcher's events only.** An event counts only under the key and the session (the
+//!   SDK's id; else the search's) of the search it names: a query id is no licence to report.
+//! - **Spam caps.** Per session: one examination, one click and one purchase per product, and
+//!   at most [`LearnConfig::session_clicks`] clicks. Per API key: a key's clicks (and
+//!   purchases) of one product are capped at `floor + its clicks of all other products`, in
+//!   the global rates and in every neighbourhood; so a key clicking one product thousands of
+//!   times moves it by `floor` clicks at most. A key's trust falls when its habits (clicks on
+//!   low positions, sessions that each buy a product shown low) are far from the other keys';
+//!   what an odd key gives a product past a share of what the others gave it counts only at
+//!   its trust, and all its counts are scaled by it ([`super::caps`]: one key over fresh
+//!   sessions cannot steer). And a key counts in full only while its examinations are backed
+//!   by counted clicks at no less than half the global click rate (plus a floor), and while its
+//!   clicks are not mostly over the per-product caps (it keeps the square of the share of its
+//!   clicks that counted); past that all its counts are scaled down, so a bot's searches
+//!   cannot drag the rates of the products they showed down either.
 
 use std::collections::{HashMap, HashSet};
 
 use shoplook_core::wire::EventType;
 
 use super::LearnConfig;
+use super::caps::{self, KeyHabits, SessionShape};
 use crate::store::{LoggedEvent, LoggedSearch};
 
 /// Examinations, clicks and purchases (examinations are position-weighted).
@@ -42,12 +48,12 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, o: &Counts) {
+    pub(super) fn add(&mut self, o: &Counts) {
         self.exams += o.exams;
         self.clicks += o.clicks;
         self.purchases += o.purchases;
     }
-    fn scaled(&self, s: f64) -> Counts {
+    pub(super) fn scaled(&self, s: f64) -> Counts {
         Counts {
             exams: s * self.exams,
             clicks: s * self.clicks,
@@ -58,14 +64,12 @@ impl Counts {
     fn votes(&self) -> f64 {
         self.clicks + 2.0 * self.purchases
     }
-    /// `self` (one key's counts for one product) capped at `floor` + the key's counts for
-    /// every other product (`total` - `self`).
-    fn capped(&self, total: &Counts, floor: f64, exam_floor: f64) -> Counts {
-        let cap = |mine: f64, all: f64, f: f64| mine.min(f + (all - mine).max(0.0));
+    /// `self - o`, never below 0.
+    pub(super) fn minus(&self, o: &Counts) -> Counts {
         Counts {
-            exams: cap(self.exams, total.exams, exam_floor),
-            clicks: cap(self.clicks, total.clicks, floor),
-            purchases: cap(self.purchases, total.purchases, floor),
+            exams: (self.exams - o.exams).max(0.0),
+            clicks: (self.clicks - o.clicks).max(0.0),
+            purchases: (self.purchases - o.purchases).max(0.0),
         }
     }
 }
@@ -85,6 +89,7 @@ pub struct Explained {
 
 struct Query {
     key: u32,
+    /// `s:` the session id, or `q:` the query id when the search gave none.
     session: String,
     shown: Vec<String>,
     /// Row in `vectors`.
@@ -93,6 +98,8 @@ struct Query {
     outcomes: HashMap<String, Counts>,
     /// An event came for this query: the app showed the list, its top was examined.
     confirmed: bool,
+    /// A product shown below [`caps::LOW_POSITION`] was clicked and bought after it.
+    bought_low: bool,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -123,6 +130,11 @@ pub struct Model {
     capped: HashMap<String, Counts>,
     /// Per key: the share of its examinations that count (1 for a key whose shoppers click).
     key_scale: Vec<f64>,
+    /// Per key: its trust ([`caps::trust`]), and what it is computed from.
+    key_trust: Vec<f64>,
+    key_habits: Vec<KeyHabits>,
+    /// Per (key, session): its shape, for [`KeyHabits`].
+    sessions: HashMap<(u32, String), SessionShape>,
     global: Counts,
     dirty: HashSet<String>,
     counted_clicks: u64,
@@ -145,6 +157,9 @@ impl Model {
             per_key: HashMap::new(),
             capped: HashMap::new(),
             key_scale: Vec::new(),
+            key_trust: Vec::new(),
+            key_habits: Vec::new(),
+            sessions: HashMap::new(),
             global: Counts::default(),
             dirty: HashSet::new(),
             counted_clicks: 0,
@@ -175,6 +190,7 @@ impl Model {
         self.keys.push(name.to_string());
         self.key_ids.insert(name.to_string(), k);
         self.key_totals.push(Counts::default());
+        self.key_habits.push(KeyHabits::default());
         k
     }
 
@@ -221,6 +237,7 @@ impl Model {
             row,
             outcomes: HashMap::new(),
             confirmed: false,
+            bought_low: false,
         };
         self.queries.insert(rec.query_id.clone(), q);
     }
@@ -229,32 +246,61 @@ impl Model {
         let Some(qid) = &e.event.query_id else {
             return; // no query: nothing to learn from (position and session unknown)
         };
-        let Some(mut q) = self.queries.remove(qid) else {
+        let Some(q) = self.queries.get(qid) else {
             return; // unknown or purged search
+        };
+        // Only the shopper who searched can tell what became of the list: an event of
+        // another key or another session (a bot replaying query ids) teaches nothing.
+        let session = match &e.event.session_id {
+            Some(s) => format!("s:{s}"),
+            None => format!("q:{qid}"),
+        };
+        if self.key_ids.get(&e.key_name) != Some(&q.key) || session != q.session {
+            return;
+        }
+        let Some(mut q) = self.queries.remove(qid) else {
+            return;
         };
         // The first event of a query confirms that its list was shown: its top `screen`
         // positions count as (position-weighted) examinations. A search no event ever
         // follows (nobody looked; a probe; a bot) teaches nothing.
         if !q.confirmed {
             q.confirmed = true;
+            self.reshape(&q, |s| s.searches += 1);
             let shown = q.shown.clone();
             for (i, p) in shown.iter().take(self.cfg.screen).enumerate() {
-                let w = self.propensity(i + 1);
-                self.count(&mut q, p, EventType::Impression, w);
+                self.count(&mut q, p, EventType::Impression, i + 1);
             }
         }
         // The position the server showed it at (the client's `position` is logged, not
         // trusted); a product the search did not show teaches nothing.
         if let Some(i) = q.shown.iter().position(|p| *p == e.event.product_id) {
-            let w = self.propensity(i + 1);
-            self.count(&mut q, &e.event.product_id, e.event.kind, w);
+            self.count(&mut q, &e.event.product_id, e.event.kind, i + 1);
+            let o = q.outcomes.get(&e.event.product_id).copied();
+            let bought = o.is_some_and(|o| o.clicks > 0.0 && o.purchases > 0.0);
+            if i + 1 > caps::LOW_POSITION && bought && !q.bought_low {
+                q.bought_low = true;
+                self.reshape(&q, |s| s.bought_low += 1);
+            }
         }
         self.queries.insert(qid.clone(), q);
     }
 
-    /// Counts one examination, click or purchase of `product` after query `q`, within the
-    /// session caps (a click or purchase implies the examination).
-    fn count(&mut self, q: &mut Query, product: &str, kind: EventType, w: f64) {
+    /// Changes the shape of `q`'s session, and its key's habits with it.
+    fn reshape(&mut self, q: &Query, change: impl FnOnce(&mut SessionShape)) {
+        let shape = self.sessions.entry((q.key, q.session.clone())).or_default();
+        let before = shape.habits();
+        change(shape);
+        let after = shape.habits();
+        let h = &mut self.key_habits[q.key as usize];
+        h.sessions += after.0 - before.0;
+        h.steering_sessions += after.1 - before.1;
+    }
+
+    /// Counts one examination, click or purchase of `product` shown at `position` after
+    /// query `q`, within the session caps (a click or purchase implies the examination).
+    fn count(&mut self, q: &mut Query, product: &str, kind: EventType, position: usize) {
+        let w = self.propensity(position);
         let sk = (q.session.clone(), product.to_string());
         let mut seen = self.seen.get(&sk).copied().unwrap_or_default();
         let mut add = Counts::default();
@@ -271,6 +317,11 @@ impl Model {
                     *n += 1;
                     add.clicks = 1.0;
                     self.counted_clicks += 1;
+                    let habits = &mut self.key_habits[q.key as usize];
+                    habits.clicks += 1.0;
+                    if position > caps::LOW_POSITION {
+                        habits.low_clicks += 1.0;
+                    }
                 }
             }
             EventType::Purchase => {
@@ -303,15 +354,27 @@ impl Model {
         }
         self.dirty.clear();
         let (floor, exam_floor) = (self.cfg.key_floor, self.cfg.key_exam_floor);
-        // Each key's capped counts, per product and in total.
-        let mut per_key_total = vec![Counts::default(); self.keys.len()];
+        let trust = caps::trust(&self.key_habits);
+        // Each key's capped counts, per product and in total: first by its own counts of the
+        // other products, then by the other keys' counts of this one (weighted by trust).
         let mut capped_by_key: Vec<(&String, u32, Counts)> = Vec::new();
+        let mut vouched: HashMap<&String, Counts> = HashMap::new();
         for (p, keys) in &self.per_key {
             for (k, c) in keys {
-                let cc = c.capped(&self.key_totals[*k as usize], floor, exam_floor);
-                per_key_total[*k as usize].add(&cc);
+                let cc = caps::own_capped(c, &self.key_totals[*k as usize], floor, exam_floor);
+                vouched
+                    .entry(p)
+                    .or_default()
+                    .add(&cc.scaled(trust[*k as usize]));
                 capped_by_key.push((p, *k, cc));
             }
+        }
+        let mut per_key_total = vec![Counts::default(); self.keys.len()];
+        for (p, k, cc) in capped_by_key.iter_mut() {
+            let t = trust[*k as usize];
+            let others = vouched[*p].minus(&cc.scaled(t));
+            *cc = caps::share_capped(cc, &others, t, floor, self.cfg.key_share);
+            per_key_total[*k as usize].add(cc);
         }
         // A key counts in full while its examinations are backed by clicks at no less than
         // half the global click rate; past that all its counts are scaled down. Two rounds:
@@ -339,9 +402,12 @@ impl Model {
                     let kept = (c.clicks + 1.0) / (raw.clicks + 1.0);
                     backed.min(kept * kept)
                 })
+                .zip(&trust)
+                .map(|(s, t)| s * t)
                 .collect();
         }
         self.key_scale = scale;
+        self.key_trust = trust;
         let mut capped: HashMap<String, Counts> = HashMap::new();
         let mut global = Counts::default();
         for (p, k, c) in capped_by_key {
@@ -440,6 +506,8 @@ impl Model {
         }
         let index: HashMap<&str, usize> =
             products.iter().enumerate().map(|(i, p)| (*p, i)).collect();
+        // Each key's counts per candidate, capped by its own counts of every product here.
+        let mut rows: Vec<(usize, Vec<Counts>)> = Vec::new();
         for (key, mut near) in by_key {
             near.sort_by(|a, b| b.0.total_cmp(&a.0));
             near.truncate(self.cfg.neighbours);
@@ -460,10 +528,19 @@ impl Model {
                     }
                 }
             }
-            for (i, c) in mine.iter().enumerate() {
-                let c = c
-                    .capped(&total, self.cfg.key_floor, self.cfg.key_exam_floor)
-                    .scaled(self.scale_of(key));
+            let (key_floor, exam_floor) = (self.cfg.key_floor, self.cfg.key_exam_floor);
+            let capped = mine
+                .iter()
+                .map(|c| caps::own_capped(c, &total, key_floor, exam_floor))
+                .collect();
+            rows.push((key as usize, capped));
+        }
+        // Then by what the other keys gave each candidate here, as in the global rates.
+        let (floor, share) = (self.cfg.key_floor, self.cfg.key_share);
+        let shared = caps::share_capped_all(&rows, &self.key_trust, floor, share);
+        for ((key, _), row) in rows.iter().zip(shared) {
+            for (i, c) in row.iter().enumerate() {
+                let c = c.scaled(self.scale_of(*key as u32));
                 out[i].0 += c.votes();
                 out[i].1 += c.exams;
             }
@@ -473,157 +550,4 @@ impl Model {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::SearchRecord;
-    use shoplook_core::wire::{Event, Ranking};
-
-    fn search(
-        seq: u64,
-        qid: &str,
-        key: &str,
-        session: &str,
-        v: Vec<f32>,
-        shown: &[&str],
-    ) -> LoggedSearch {
-        LoggedSearch {
-            seq,
-            at: 0,
-            search: SearchRecord {
-                query_id: qid.into(),
-                key_name: key.into(),
-                session_id: Some(session.into()),
-                category: None,
-                ranking: Ranking::Visual,
-                embedding: v,
-                shown: shown.iter().map(|s| s.to_string()).collect(),
-            },
-        }
-    }
-
-    fn event(kind: EventType, qid: &str, p: &str, key: &str) -> LoggedEvent {
-        LoggedEvent {
-            seq: 0,
-            at: 0,
-            key_name: key.into(),
-            event: Event {
-                kind,
-                product_id: p.into(),
-                query_id: Some(qid.into()),
-                position: None,
-                session_id: None,
-            },
-        }
-    }
-
-    #[test]
-    fn clicked_products_gain_and_position_is_corrected() {
-        let mut m = Model::new(LearnConfig::default());
-        for i in 0..40 {
-            let q = format!("q{i}");
-            m.add_search(&search(
-                i,
-                &q,
-                "app",
-                &format!("s{i}"),
-                vec![1.0, 0.0],
-                &["a", "b", "c"],
-            ));
-            // "c" is shown third, yet clicked as often as "a" shown first: a higher rate.
-            if i % 4 == 0 {
-                m.add_event(&event(EventType::Click, &q, "a", "app"));
-                m.add_event(&event(EventType::Click, &q, "c", "app"));
-            }
-        }
-        m.settle();
-        let e = m.explain(&[1.0, 0.0], &["a", "b", "c"]);
-        assert!(e[2].clicks > e[0].clicks, "{e:?}");
-        assert!(e[0].clicks > e[1].clicks, "{e:?}");
-        assert!(e[1].clicks < 0.0, "shown, never clicked: {e:?}");
-    }
-
-    #[test]
-    fn one_session_clicking_thousands_of_times_counts_once() {
-        let mut m = Model::new(LearnConfig::default());
-        for i in 0..3000 {
-            let q = format!("q{i}");
-            m.add_search(&search(
-                i,
-                &q,
-                "spam",
-                "same-session",
-                vec![1.0, 0.0],
-                &["a", "b"],
-            ));
-            m.add_event(&event(EventType::Click, &q, "b", "spam"));
-        }
-        m.settle();
-        assert_eq!((m.session_capped_clicks(), m.clicks()), (1, 1));
-    }
-
-    /// Issue 22: once `max_queries` searches were held, new ones were dropped, so clicks on
-    /// their results taught nothing. Now the oldest make room.
-    #[test]
-    fn a_full_memory_keeps_learning_from_new_searches() {
-        let cfg = LearnConfig {
-            max_queries: 3,
-            ..LearnConfig::default()
-        };
-        let mut m = Model::new(cfg);
-        let shown = ["a", "b"];
-        for i in 0..3u64 {
-            let q = format!("old{i}");
-            m.add_search(&search(i, &q, "app", &q, vec![1.0, 0.0], &shown));
-        }
-        // Full. Two new searches, near another query, clicked.
-        for i in 0..2u64 {
-            let q = format!("new{i}");
-            m.add_search(&search(10 + i, &q, "app", &q, vec![0.0, 1.0], &shown));
-            m.add_event(&event(EventType::Click, &q, "b", "app"));
-        }
-        // The oldest search is gone: an event about it teaches nothing.
-        m.add_event(&event(EventType::Click, "old0", "a", "app"));
-        m.settle();
-        assert_eq!(m.searches(), 3, "bounded");
-        assert_eq!(
-            m.session_capped_clicks(),
-            2,
-            "the new searches' clicks count"
-        );
-        // The new searches vote as neighbours of a query like theirs.
-        let e = m.explain(&[0.0, 1.0], &["a", "b"]);
-        assert!(e[1].neighbours > e[0].neighbours, "{e:?}");
-        // And the ring keeps turning: rows hold the newest searches, each at its own row.
-        for i in 0..7u64 {
-            let q = format!("later{i}");
-            m.add_search(&search(20 + i, &q, "app", &q, vec![0.6, 0.8], &shown));
-        }
-        assert_eq!(m.searches(), 3);
-        for (row, qid) in m.rows.iter().enumerate() {
-            assert_eq!(m.queries[qid].row, row, "{qid}");
-            assert!(qid.starts_with("later"), "{qid}");
-        }
-    }
-
-    #[test]
-    fn click_rates_are_learned_or_the_global_rate() {
-        let mut m = Model::new(LearnConfig::default());
-        let fresh = m.click_rates(&["a", "never-seen"]);
-        assert_eq!(fresh[0], fresh[1], "nothing learned: the prior for both");
-        for i in 0..40 {
-            let q = format!("q{i}");
-            m.add_search(&search(
-                i,
-                &q,
-                "app",
-                &format!("s{i}"),
-                vec![1.0, 0.0],
-                &["a", "b"],
-            ));
-            m.add_event(&event(EventType::Click, &q, "a", "app"));
-        }
-        m.settle();
-        let r = m.click_rates(&["a", "b", "never-seen"]);
-        assert!(r[0] > r[2] && r[2] > r[1], "{r:?}");
-    }
-}
+mod tests;
