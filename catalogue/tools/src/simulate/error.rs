@@ -45,4 +45,8 @@ pub enum SimError {
     NoResults,
     #[error("{products} products: too few to simulate")]
     TooFewProducts { products: usize },
+    /// The attack scenario found too few queries (never attacked) whose lists show its
+    /// target.
+    #[error("too few unattacked queries show the target {target}")]
+    TargetNotShown { target: String },
 }

@@ -19,7 +19,8 @@
 //! that shopper), and purchases per session.
 //!
 //! `arm.rs`: the server of one arm and the simulator's HTTP client; `error.rs`: [`SimError`];
-//! `ads.rs`: the same shoppers against the ad click filter ([`ads::simulate_ads`]).
+//! `ads.rs`: the same shoppers against the ad click filter ([`ads::simulate_ads`]);
+//! `attack.rs`: one app key trying to steer the learned ranking ([`attack::simulate_attack`]).
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,7 @@ use shoplook_domain::learn::LearnConfig;
 
 pub mod ads;
 mod arm;
+pub mod attack;
 mod error;
 
 pub use arm::{ArmServer, Http};
