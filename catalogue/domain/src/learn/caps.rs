@@ -137,28 +137,27 @@ pub fn own_capped(mine: &Counts, total: &Counts, floor: f64, exam_floor: f64) ->
 
 /// Each key's counts of each product (one row per key, one column per product, already
 /// capped by [`own_capped`]) after the share cap, relative to the other keys' counts
-/// weighted by their trust.
+/// weighted by their trust. A key newer than `trust` (nothing of it settled yet) is trusted.
 pub fn share_capped_all(
     rows: &[(usize, Vec<Counts>)],
     trust: &[f64],
     floor: f64,
     share: f64,
 ) -> Vec<Vec<Counts>> {
+    let trust_of = |k: usize| trust.get(k).copied().unwrap_or(1.0);
     let width = rows.first().map_or(0, |r| r.1.len());
     let mut vouched = vec![Counts::default(); width];
     for (k, row) in rows {
         for (v, c) in vouched.iter_mut().zip(row) {
-            v.add(&c.scaled(trust[*k]));
+            v.add(&c.scaled(trust_of(*k)));
         }
     }
     rows.iter()
         .map(|(k, row)| {
+            let t = trust_of(*k);
             row.iter()
                 .zip(&vouched)
-                .map(|(c, v)| {
-                    let others = v.minus(&c.scaled(trust[*k]));
-                    share_capped(c, &others, trust[*k], floor, share)
-                })
+                .map(|(c, v)| share_capped(c, &v.minus(&c.scaled(t)), t, floor, share))
                 .collect()
         })
         .collect()

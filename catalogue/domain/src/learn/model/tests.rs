@@ -209,3 +209,23 @@ fn a_steering_key_over_fresh_sessions_does_not_lift_its_target() {
     );
     assert!(after[8].boost < after[2].boost, "{after:?}");
 }
+
+/// A key first seen after the last settle (its searches not yet followed by events) votes in
+/// a neighbourhood without a trust of its own yet: trusted, and no panic.
+#[test]
+fn a_key_newer_than_the_last_settle_is_trusted() {
+    let mut m = Model::new(LearnConfig::default());
+    m.add_search(&search(0, "q0", "app", "s0", vec![1.0, 0.0], &["a", "b"]));
+    m.add_event(&event(EventType::Click, "q0", "a", "app", "s0"));
+    m.settle();
+    m.add_search(&search(
+        1,
+        "q1",
+        "new-key",
+        "s1",
+        vec![1.0, 0.0],
+        &["a", "b"],
+    ));
+    let e = m.explain(&[1.0, 0.0], &["a", "b"]);
+    assert!(e[0].neighbours > e[1].neighbours, "{e:?}");
+}
