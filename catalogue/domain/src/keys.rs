@@ -16,28 +16,44 @@ pub use crate::store::keys::{ROLE_NAMES, Role};
 
 pub const KEY_PREFIX: &str = "slk_";
 
-/// Creates a key with its role, stores its hash, returns the secret (to be printed once).
-pub fn create_key(store: &dyn Store, name: &str, role: &Role) -> CatResult<String> {
+/// A key just made: its id (listed, revoked, owning campaigns) and its secret (shown once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedKey {
+    pub id: String,
+    pub secret: String,
+}
+
+/// Creates a key with its role, stores its hash, returns its id and secret.
+pub fn issue_key(store: &dyn Store, name: &str, role: &Role) -> CatResult<IssuedKey> {
     let secret = format!("{KEY_PREFIX}{}", crate::random_hex(32));
-    store.create_key(name, &hash_key(&secret), role)?;
-    Ok(secret)
+    let id = store.create_key(name, &hash_key(&secret), role)?;
+    Ok(IssuedKey { id, secret })
+}
+
+/// [`issue_key`]'s secret alone.
+pub fn create_key(store: &dyn Store, name: &str, role: &Role) -> CatResult<String> {
+    Ok(issue_key(store, name, role)?.secret)
 }
 
 pub fn hash_key(secret: &str) -> String {
     crate::sha256_hex(secret.as_bytes())
 }
 
-/// Looks keys up, caching answers briefly so a search costs no extra query.
+/// Looks keys up. A live key is read from the store on every request (one indexed query on
+/// the primary), so a revoked key is refused at once by every server; only "no such key" is
+/// kept for `ttl`, so a flood of made-up keys costs the store one query each per `ttl` at
+/// most (a key created meanwhile is refused for up to `ttl` by a server that saw it missing).
 pub struct KeyCache {
     ttl: Duration,
-    cache: Mutex<HashMap<String, (Instant, Option<KeyInfo>)>>,
+    /// Hashes found missing, and when.
+    missing: Mutex<HashMap<String, Instant>>,
 }
 
 impl KeyCache {
     pub fn new(ttl: Duration) -> Self {
         KeyCache {
             ttl,
-            cache: Mutex::new(HashMap::new()),
+            missing: Mutex::new(HashMap::new()),
         }
     }
 
@@ -47,18 +63,20 @@ impl KeyCache {
             return Ok(None);
         }
         let hash = hash_key(secret);
-        if let Some((at, info)) = self.cache.lock().unwrap().get(&hash)
+        if let Some(at) = self.missing.lock().unwrap().get(&hash)
             && at.elapsed() < self.ttl
         {
-            return Ok(info.clone().map(|i| (hash.clone(), i)));
+            return Ok(None);
         }
-        let info = store.find_key(&hash)?;
-        let mut cache = self.cache.lock().unwrap();
-        if cache.len() > 10_000 {
-            cache.clear();
-        }
-        cache.insert(hash.clone(), (Instant::now(), info.clone()));
-        Ok(info.map(|i| (hash, i)))
+        let Some(info) = store.find_key(&hash)? else {
+            let mut missing = self.missing.lock().unwrap();
+            if missing.len() > 10_000 {
+                missing.clear();
+            }
+            missing.insert(hash, Instant::now());
+            return Ok(None);
+        };
+        Ok(Some((hash, info)))
     }
 }
 

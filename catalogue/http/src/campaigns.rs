@@ -40,7 +40,7 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 /// Whose campaigns `key` manages (an `AdvertiserKey` is an advertiser's or an admin's).
 fn scope(key: &KeyInfo) -> CampaignScope<'_> {
-    CampaignScope::of(key).unwrap_or(CampaignScope::Own(&key.name))
+    CampaignScope::of(key).unwrap_or(CampaignScope::Own(&key.id))
 }
 
 async fn create(
@@ -72,7 +72,7 @@ async fn create(
     }
     let req: CampaignRequest = from_json_value(body)?;
     let st = state.clone();
-    let campaign = super::blocking(move || st.campaigns.create(req, &key.name, now_s())).await?;
+    let campaign = super::blocking(move || st.campaigns.create(req, &key.id, now_s())).await?;
     let view = state.campaigns.view(&campaign, now_s());
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }

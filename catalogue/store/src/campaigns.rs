@@ -49,7 +49,7 @@ impl Pacing {
 pub struct Campaign {
     /// `cmp_` + 16 hex digits.
     pub id: String,
-    /// The name of the advertiser key that made it: keys of that name manage it.
+    /// The id of the advertiser key that made it: only that key (and admins) manage it.
     pub advertiser: String,
     pub name: String,
     pub product_id: String,

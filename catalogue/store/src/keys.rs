@@ -1,4 +1,7 @@
-//! API keys: only the SHA-256 of each secret is stored, with the key's name and [`Role`].
+//! API keys: only the SHA-256 of each secret is stored, with the key's id, name and [`Role`].
+//!
+//! The id (`key_` + 16 hex digits, made by the store) is what owns campaigns and what
+//! `keys revoke` names; the name is a label and need not be unique.
 
 use std::fmt;
 
@@ -98,8 +101,36 @@ impl fmt::Display for Role {
 /// An API key as stored (only the hash of the secret is kept).
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyInfo {
+    /// Unique, made by the store: what owns campaigns and what is revoked.
+    pub id: String,
     pub name: String,
     pub role: Role,
+}
+
+/// A key as `keys list` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRecord {
+    pub key: KeyInfo,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; a revoked key is refused.
+    pub revoked_at: Option<i64>,
+}
+
+/// What [`KeyStore::revoke_key`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    /// The key was live; it is refused from now on.
+    Now,
+    /// It had been revoked before (the first time is kept).
+    Already,
+    /// No key has that id.
+    Unknown,
+}
+
+/// A key id as the store makes them: `key_` and 16 lowercase hex digits.
+pub fn new_key_id() -> String {
+    format!("key_{}", crate::random_hex(8))
 }
 
 impl KeyInfo {
@@ -119,9 +150,16 @@ impl KeyInfo {
 }
 
 pub trait KeyStore {
-    /// Stores a new key. A hash already stored is refused (an error); names need not be unique.
-    fn create_key(&self, name: &str, key_hash: &str, role: &Role) -> CatResult<()>;
+    /// Stores a new key and returns its id ([`new_key_id`]). A hash already stored is refused
+    /// (an error); names need not be unique.
+    fn create_key(&self, name: &str, key_hash: &str, role: &Role) -> CatResult<String>;
+    /// The live key with this hash (`None`: unknown or revoked). Read from the primary, never
+    /// a replica or a cache, so a revocation holds at once on every server sharing the store.
     fn find_key(&self, key_hash: &str) -> CatResult<Option<KeyInfo>>;
+    /// Every key, revoked ones included, oldest first.
+    fn list_keys(&self) -> CatResult<Vec<KeyRecord>>;
+    /// Revokes the key `id` at `at` (Unix seconds).
+    fn revoke_key(&self, id: &str, at: i64) -> CatResult<Revoked>;
 }
 
 #[cfg(test)]
@@ -152,6 +190,7 @@ mod tests {
     #[test]
     fn brand_keys_see_their_own_brand_only() {
         let key = |role| KeyInfo {
+            id: new_key_id(),
             name: "k".into(),
             role,
         };
@@ -163,5 +202,19 @@ mod tests {
         assert!(key(Role::Admin).may_see_brand("Other"));
         assert!(!key(Role::Advertiser).may_see_brand("Acme"));
         assert!(!key(Role::App).is_admin());
+    }
+
+    #[test]
+    fn key_ids_have_their_shape_and_differ() {
+        let (a, b) = (new_key_id(), new_key_id());
+        assert_ne!(a, b);
+        for id in [a, b] {
+            assert!(id.starts_with("key_") && id.len() == 20, "{id}");
+            assert!(
+                id[4..]
+                    .bytes()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+            );
+        }
     }
 }

@@ -40,7 +40,7 @@ use shoplook_core::wire::{Product, SearchFilters};
 pub use campaigns::CampaignStore;
 pub use events::{EventLog, LoggedEvent};
 pub use index::{ProductIndex, StoredProduct, Upserted};
-pub use keys::{KeyInfo, KeyStore, Role, RoleError};
+pub use keys::{KeyInfo, KeyRecord, KeyStore, Revoked, Role, RoleError};
 pub use searches::{LoggedSearch, Purged, SearchLog, SearchRecord};
 pub use trends::TrendLog;
 

@@ -15,6 +15,7 @@ use shoplook_core::ModelContract;
 use shoplook_core::wire::{Event, Product, SearchFilters};
 
 use super::events::{parse_event_type, sql_int};
+use super::keys::{KeyRecord, Revoked, new_key_id};
 use super::searches::{
     LoggedSearch, Purged, SearchLog, SearchRecord, parse_ranking, shown_from_text, shown_to_text,
 };
@@ -486,37 +487,88 @@ impl SearchLog for PgStore {
 }
 
 impl KeyStore for PgStore {
-    fn create_key(&self, name: &str, key_hash: &str, role: &Role) -> CatResult<()> {
+    fn create_key(&self, name: &str, key_hash: &str, role: &Role) -> CatResult<String> {
+        let id = new_key_id();
         self.primary.with(|c| {
             c.execute(
-                "INSERT INTO api_keys (hash, name, admin, role, brand) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO api_keys (hash, name, admin, role, brand, id)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
                 &[
                     &key_hash,
                     &name,
                     &(*role == Role::Admin),
                     &role.as_str(),
                     &role.brand(),
+                    &id,
                 ],
             )?;
             Ok(())
-        })
+        })?;
+        Ok(id)
     }
 
     fn find_key(&self, key_hash: &str) -> CatResult<Option<KeyInfo>> {
-        let row = self.reader().with(|c| {
+        // The primary, not a replica: a key revoked there is refused at once.
+        let row = self.primary.with(|c| {
             Ok(c.query_opt(
-                "SELECT name, role, brand FROM api_keys WHERE hash = $1",
+                "SELECT id, name, role, brand FROM api_keys
+                 WHERE hash = $1 AND revoked_at IS NULL",
                 &[&key_hash],
             )?)
         })?;
-        row.map(|r| {
-            Ok(KeyInfo {
-                name: r.get(0),
-                role: Role::parse(r.get(1), r.get(2)).map_err(CatError::StoredRole)?,
-            })
-        })
-        .transpose()
+        row.map(|r| key_from_row(&r)).transpose()
     }
+
+    fn list_keys(&self) -> CatResult<Vec<KeyRecord>> {
+        let rows = self.primary.with(|c| {
+            Ok(c.query(
+                "SELECT id, name, role, brand, extract(epoch FROM created_at)::bigint, revoked_at
+                 FROM api_keys ORDER BY created_at, id",
+                &[],
+            )?)
+        })?;
+        rows.iter()
+            .map(|r| {
+                Ok(KeyRecord {
+                    key: key_from_row(r)?,
+                    created_at: r.get(4),
+                    revoked_at: r.get(5),
+                })
+            })
+            .collect()
+    }
+
+    fn revoke_key(&self, id: &str, at: i64) -> CatResult<Revoked> {
+        self.primary.with(|c| {
+            let mut tx = c.transaction()?;
+            let found = tx.query_opt(
+                "SELECT revoked_at FROM api_keys WHERE id = $1 FOR UPDATE",
+                &[&id],
+            )?;
+            let outcome = match found.map(|r| r.get::<_, Option<i64>>(0)) {
+                None => Revoked::Unknown,
+                Some(Some(_)) => Revoked::Already,
+                Some(None) => {
+                    tx.execute(
+                        "UPDATE api_keys SET revoked_at = $2 WHERE id = $1",
+                        &[&id, &at],
+                    )?;
+                    Revoked::Now
+                }
+            };
+            tx.commit()?;
+            Ok(outcome)
+        })
+    }
+}
+
+/// A key from a row starting `id, name, role, brand`.
+fn key_from_row(r: &postgres::Row) -> CatResult<KeyInfo> {
+    Ok(KeyInfo {
+        id: r.get(0),
+        name: r.get(1),
+        role: Role::parse(r.get(2), r.get(3)).map_err(CatError::StoredRole)?,
+    })
 }
 
 impl Store for PgStore {

@@ -14,7 +14,7 @@ use shoplook_core::wire::{Event, EventType, Ranking, SearchFilters};
 use shoplook_store::campaigns::{
     AdServe, Campaign, CampaignDay, Charged, ClickCharge, InvalidClick, InvalidReason, Pacing,
 };
-use shoplook_store::conformance::{TOL, contract, hash, key, product, vector};
+use shoplook_store::conformance::{TOL, contract, hash, key, named, product, vector};
 use shoplook_store::migrations::MigrationError;
 use shoplook_store::{CatError, Role, SearchRecord, Store, Upserted};
 
@@ -145,9 +145,27 @@ fn assert_previous_release_data(store: &dyn Store) {
         .collect();
     assert_eq!(searches, [old_search()]);
     for (hash, name, role) in old_keys() {
-        assert_eq!(store.find_key(hash).unwrap(), key(name, role));
+        assert_eq!(named(store.find_key(hash).unwrap()), key(name, role));
     }
-    let campaign = old_campaign();
+    // Migration 3: every key got its own id, and the campaign made under the name `ads` is
+    // owned by the id of the advertiser key of that name.
+    let ids: std::collections::BTreeSet<String> = store
+        .list_keys()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key.id)
+        .collect();
+    assert_eq!(ids.len(), old_keys().len());
+    assert!(
+        ids.iter()
+            .all(|id| id.starts_with("key_") && id.len() == 20),
+        "{ids:?}"
+    );
+    let ads_id = store.find_key("h-ads").unwrap().unwrap().id;
+    let campaign = Campaign {
+        advertiser: ads_id,
+        ..old_campaign()
+    };
     let today = store.campaign(&campaign.id, day()).unwrap();
     assert_eq!(
         today,
@@ -184,7 +202,10 @@ fn assert_previous_release_data(store: &dyn Store) {
     assert_eq!(logged.len(), 4);
     assert!(logged[3].seq > logged[2].seq);
     store.create_key("new", "h-new", &Role::App).unwrap();
-    assert_eq!(store.find_key("h-new").unwrap(), key("new", Role::App));
+    assert_eq!(
+        named(store.find_key("h-new").unwrap()),
+        key("new", Role::App)
+    );
     let click = ClickCharge {
         campaign_id: campaign.id.clone(),
         query_id: "q1".into(),
@@ -304,18 +325,21 @@ fn assert_first_release_events(store: &dyn Store) {
 /// `admin`, the others `app`; keys of every role can be added beside them.
 fn assert_first_release_keys(store: &dyn Store) {
     assert_eq!(
-        store.find_key("h-old-app").unwrap(),
+        named(store.find_key("h-old-app").unwrap()),
         key("phone", Role::App)
     );
     assert_eq!(
-        store.find_key("h-old-admin").unwrap(),
+        named(store.find_key("h-old-admin").unwrap()),
         key("ops", Role::Admin)
     );
     let acme = Role::Brand {
         brand: "Acme".into(),
     };
     store.create_key("acme", "h-new-brand", &acme).unwrap();
-    assert_eq!(store.find_key("h-new-brand").unwrap(), key("acme", acme));
+    assert_eq!(
+        named(store.find_key("h-new-brand").unwrap()),
+        key("acme", acme)
+    );
 }
 
 /// What the tables of a first-release catalogue lacked work: the search log and campaigns.

@@ -153,7 +153,7 @@ pub fn campaign_id_shape(id: &str) -> bool {
 pub enum CampaignScope<'a> {
     /// An admin key: every campaign.
     All,
-    /// An advertiser key: those made by keys of this name.
+    /// An advertiser key: those it made (its id).
     Own(&'a str),
 }
 
@@ -162,7 +162,7 @@ impl<'a> CampaignScope<'a> {
     pub fn of(key: &'a KeyInfo) -> Option<Self> {
         match key.role {
             Role::Admin => Some(CampaignScope::All),
-            Role::Advertiser => Some(CampaignScope::Own(&key.name)),
+            Role::Advertiser => Some(CampaignScope::Own(&key.id)),
             _ => None,
         }
     }
@@ -364,8 +364,10 @@ mod tests {
         }
     }
 
+    /// A key whose id is its name with `key_` in front.
     fn key(name: &str, role: Role) -> KeyInfo {
         KeyInfo {
+            id: format!("key_{name}"),
             name: name.into(),
             role,
         }
@@ -390,14 +392,29 @@ mod tests {
         assert!(svc.list(CampaignScope::All, 1000).unwrap().is_empty());
     }
 
+    fn scope_of(k: &KeyInfo) -> CampaignScope<'_> {
+        CampaignScope::of(k).unwrap()
+    }
+
     #[test]
     fn advertisers_see_their_own_campaigns_and_admins_all() {
         let svc = service();
         let acme = key("acme", Role::Advertiser);
         let other = key("other", Role::Advertiser);
         let admin = key("root", Role::Admin);
-        let c = svc.create(req(), "acme", 1000).unwrap();
-        let scope = |k| CampaignScope::of(k).unwrap();
+        // Another advertiser key given the same name: a different key, not the owner.
+        let namesake = KeyInfo {
+            id: "key_namesake".into(),
+            ..acme.clone()
+        };
+        let c = svc.create(req(), &acme.id, 1000).unwrap();
+        assert!(svc.get(scope_of(&namesake), &c.id, 1000).is_err());
+        assert!(
+            svc.set_paused(scope_of(&namesake), &c.id, true, 1000)
+                .is_err()
+        );
+        assert!(svc.list(scope_of(&namesake), 1000).unwrap().is_empty());
+        let scope = scope_of;
         assert_eq!(svc.get(scope(&acme), &c.id, 1000).unwrap().id, c.id);
         assert_eq!(svc.get(scope(&admin), &c.id, 1000).unwrap().id, c.id);
         let hidden = svc.get(scope(&other), &c.id, 1000).unwrap_err();

@@ -62,6 +62,8 @@ macro_rules! store_conformance_suite {
             logs::purge_deletes_what_is_older_than_the_cutoff_only,
             keys::keys_are_found_by_hash,
             keys::keys_of_every_role_survive_a_reopen,
+            keys::keys_have_unique_ids_and_are_listed,
+            keys::a_revoked_key_is_refused_at_once_by_every_handle,
             store::stats_count_products_events_and_vectors,
             store::everything_persists_across_reopen,
             campaigns::campaigns_are_created_listed_and_paused,
@@ -247,9 +249,12 @@ pub fn scan_all(store: &dyn Store, page: usize) -> Vec<LoggedEvent> {
     }
 }
 
-pub fn key(name: &str, role: Role) -> Option<KeyInfo> {
-    Some(KeyInfo {
-        name: name.into(),
-        role,
-    })
+/// A found key's name and role (its id is checked apart: the store makes it).
+pub fn named(found: Option<KeyInfo>) -> Option<(String, Role)> {
+    found.map(|k| (k.name, k.role))
+}
+
+/// `Some((name, role))`, to compare with [`named`].
+pub fn key(name: &str, role: Role) -> Option<(String, Role)> {
+    Some((name.into(), role))
 }

@@ -81,7 +81,7 @@ pub fn everything_persists_across_reopen(backend: &dyn Backend) {
     assert_eq!(store.events_since(0, 100).unwrap(), events);
     assert_eq!(events.len(), 5);
     assert_eq!(
-        store.find_key("h-alice").unwrap(),
+        named(store.find_key("h-alice").unwrap()),
         key("alice", Role::Admin)
     );
     let s = store.stats().unwrap();

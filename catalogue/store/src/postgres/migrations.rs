@@ -31,6 +31,11 @@ const MIGRATIONS: &[Migration<Step>] = &[
         name: "invalid clicks: who clicked, and the refused clicks",
         apply: v2_invalid_clicks,
     },
+    Migration {
+        version: 3,
+        name: "key ids and revocation; campaigns owned by key id",
+        apply: v3_key_ids,
+    },
 ];
 
 /// The schema version this release writes and reads.
@@ -184,6 +189,25 @@ fn v2_invalid_clicks(tx: &mut Transaction<'_>) -> CatResult<()> {
              key_name text NOT NULL, session_id text, day bigint NOT NULL, at bigint NOT NULL,
              PRIMARY KEY (campaign_id, query_id, reason)
          );",
+    )?;
+    Ok(())
+}
+
+/// 3 (issue 22): each key gets a unique id and may be revoked; a campaign's `advertiser` becomes
+/// the id of the key that owns it (as in the embedded store's migration 3: the oldest advertiser
+/// or admin key of the campaign's name; a name no such key has is kept, for admins only).
+fn v3_key_ids(tx: &mut Transaction<'_>) -> CatResult<()> {
+    tx.batch_execute(
+        "ALTER TABLE api_keys ADD COLUMN id text, ADD COLUMN revoked_at bigint;
+         UPDATE api_keys SET id = 'key_' || substr(md5(random()::text || hash), 1, 16);
+         ALTER TABLE api_keys ALTER COLUMN id SET NOT NULL;
+         CREATE UNIQUE INDEX api_keys_id ON api_keys (id);
+         UPDATE campaigns c SET advertiser = (
+             SELECT k.id FROM api_keys k
+             WHERE k.name = c.advertiser AND k.role IN ('advertiser', 'admin')
+             ORDER BY k.created_at, k.hash LIMIT 1)
+         WHERE EXISTS (SELECT 1 FROM api_keys k
+             WHERE k.name = c.advertiser AND k.role IN ('advertiser', 'admin'));",
     )?;
     Ok(())
 }

@@ -23,6 +23,11 @@ const MIGRATIONS: &[Migration<Step>] = &[
         name: "invalid clicks: who clicked, and the refused clicks",
         apply: v2_invalid_clicks,
     },
+    Migration {
+        version: 3,
+        name: "key ids and revocation; campaigns owned by key id",
+        apply: v3_key_ids,
+    },
 ];
 
 /// The schema version this release writes and reads.
@@ -155,6 +160,26 @@ fn v2_invalid_clicks(tx: &Transaction) -> CatResult<()> {
              key_name TEXT NOT NULL, session_id TEXT, day INTEGER NOT NULL, at INTEGER NOT NULL,
              PRIMARY KEY (campaign_id, query_id, reason)
          );",
+    )?;
+    Ok(())
+}
+
+/// 3 (issue 22): each key gets a unique id and may be revoked; a campaign's `advertiser` becomes
+/// the id of the key that owns it. A campaign made under a name gets the oldest advertiser or
+/// admin key of that name (the name its maker had; with duplicate names, the first such key);
+/// one whose name no such key has keeps it, and only admins see it.
+fn v3_key_ids(tx: &Transaction) -> CatResult<()> {
+    tx.execute_batch(
+        "ALTER TABLE api_keys ADD COLUMN id TEXT;
+         ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
+         UPDATE api_keys SET id = 'key_' || lower(hex(randomblob(8)));
+         CREATE UNIQUE INDEX api_keys_id ON api_keys(id);
+         UPDATE campaigns SET advertiser = (
+             SELECT k.id FROM api_keys k
+             WHERE k.name = campaigns.advertiser AND k.role IN ('advertiser', 'admin')
+             ORDER BY k.created_at, k.hash LIMIT 1)
+         WHERE EXISTS (SELECT 1 FROM api_keys k
+             WHERE k.name = campaigns.advertiser AND k.role IN ('advertiser', 'admin'));",
     )?;
     Ok(())
 }

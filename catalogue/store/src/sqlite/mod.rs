@@ -42,6 +42,7 @@ pub use migrations::SCHEMA_VERSION;
 use schema::{PRODUCT_COLS, blob_to_vec, open_conn, row_product};
 
 use super::events::{parse_event_type, sql_int};
+use super::keys::{KeyRecord, Revoked, new_key_id};
 use super::searches::{
     LoggedSearch, Purged, SearchLog, SearchRecord, parse_ranking, shown_from_text, shown_to_text,
 };
@@ -438,48 +439,96 @@ impl SearchLog for SqliteStore {
 }
 
 impl KeyStore for SqliteStore {
-    fn create_key(&self, name: &str, key_hash: &str, role: &Role) -> CatResult<()> {
+    fn create_key(&self, name: &str, key_hash: &str, role: &Role) -> CatResult<String> {
+        let id = new_key_id();
         let conn = self.write.lock().unwrap();
         // `admin` is kept in step with the role for binaries that predate roles.
         conn.execute(
-            "INSERT INTO api_keys (hash, name, admin, created_at, role, brand)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO api_keys (hash, name, admin, created_at, role, brand, id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 key_hash,
                 name,
                 (*role == Role::Admin) as i64,
                 crate::now_s(),
                 role.as_str(),
-                role.brand()
+                role.brand(),
+                id
             ],
         )?;
-        Ok(())
+        Ok(id)
     }
 
     fn find_key(&self, key_hash: &str) -> CatResult<Option<KeyInfo>> {
         let row = self.with_reader(|conn| {
             Ok(conn
                 .query_row(
-                    "SELECT name, role, brand FROM api_keys WHERE hash = ?1",
+                    &format!(
+                        "SELECT {KEY_COLS} FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL"
+                    ),
                     [key_hash],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                        ))
-                    },
+                    key_row,
                 )
                 .optional()?)
         })?;
-        row.map(|(name, role, brand)| {
-            Ok(KeyInfo {
-                name,
-                role: Role::parse(&role, brand.as_deref()).map_err(CatError::StoredRole)?,
-            })
-        })
-        .transpose()
+        row.map(|(key, ..)| key).transpose()
     }
+
+    fn list_keys(&self) -> CatResult<Vec<KeyRecord>> {
+        let rows = self.with_reader(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {KEY_COLS}, created_at, revoked_at FROM api_keys ORDER BY created_at, id"
+            ))?;
+            let rows = stmt.query_map([], key_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })?;
+        rows.into_iter()
+            .map(|(key, created_at, revoked_at)| {
+                Ok(KeyRecord {
+                    key: key?,
+                    created_at: created_at.unwrap_or_default(),
+                    revoked_at,
+                })
+            })
+            .collect()
+    }
+
+    fn revoke_key(&self, id: &str, at: i64) -> CatResult<Revoked> {
+        // Under the write lock: nothing else writes between the read and the update.
+        let conn = self.write.lock().unwrap();
+        let found: Option<Option<i64>> = conn
+            .query_row("SELECT revoked_at FROM api_keys WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(match found {
+            None => Revoked::Unknown,
+            Some(Some(_)) => Revoked::Already,
+            Some(None) => {
+                conn.execute(
+                    "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1",
+                    params![id, at],
+                )?;
+                Revoked::Now
+            }
+        })
+    }
+}
+
+/// The columns [`key_row`] reads, then optionally `created_at, revoked_at`.
+const KEY_COLS: &str = "id, name, role, brand";
+
+/// A key row: the key (or why its stored role is not one), and `created_at, revoked_at` when
+/// selected.
+type KeyRow = (CatResult<KeyInfo>, Option<i64>, Option<i64>);
+
+fn key_row(r: &rusqlite::Row) -> rusqlite::Result<KeyRow> {
+    let (id, name, role, brand): (String, String, String, Option<String>) =
+        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+    let key = Role::parse(&role, brand.as_deref())
+        .map(|role| KeyInfo { id, name, role })
+        .map_err(CatError::StoredRole);
+    Ok((key, r.get(4).ok(), r.get(5).ok().flatten()))
 }
 
 impl Store for SqliteStore {

@@ -298,7 +298,7 @@ fn old_key_table_is_migrated() {
     assert_first_release_keys(db.open().as_ref());
     let store = db.open();
     assert_eq!(
-        store.find_key("h-old-admin").unwrap(),
+        named(store.find_key("h-old-admin").unwrap()),
         key("ops", Role::Admin)
     );
 }

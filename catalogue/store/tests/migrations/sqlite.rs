@@ -299,11 +299,11 @@ fn old_key_table_is_migrated() {
     // Opening again changes nothing.
     let store = dir.open();
     assert_eq!(
-        store.find_key("h-old-admin").unwrap(),
+        named(store.find_key("h-old-admin").unwrap()),
         key("ops", Role::Admin)
     );
     assert_eq!(
-        store.find_key("h-old-app").unwrap(),
+        named(store.find_key("h-old-app").unwrap()),
         key("phone", Role::App)
     );
 }
