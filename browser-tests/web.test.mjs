@@ -27,7 +27,7 @@ const EXT = path.join(WEB, 'extension');
 const DOCS = path.join(ROOT, 'docs');
 const T = 90_000; // generous: the first analysis loads 40 MB of models into wasm
 
-let server; // { url, key }
+let server; // { url, key, adminKey }
 let statics; // { page, cross } base URLs
 let browser;
 const staticServers = []; // closed in `after`: a listening server would keep node running
@@ -38,10 +38,12 @@ async function startCatalogue() {
   // The demo feed names its photos by local path, which ingest refuses unless told otherwise.
   execFileSync(BIN, ['catalogue', 'ingest', '--data', data, '--allow-local-image-paths', 'fixtures/demo-catalogue/feed.jsonl'], { cwd: ROOT, stdio: 'ignore' });
   const key = execFileSync(BIN, ['catalogue', 'keys', 'create', '--data', data, '--name', 'web-test'], { cwd: ROOT }).toString().trim();
+  // `/metrics` takes an admin key.
+  const adminKey = execFileSync(BIN, ['catalogue', 'keys', 'create', '--data', data, '--name', 'web-test-ops', '--admin'], { cwd: ROOT }).toString().trim();
   const proc = startProcess(BIN, ['catalogue', 'serve', '--data', data, '--listen', '127.0.0.1:0', '--rate-limit', '0', '--web-dir', WEB]);
   for (let i = 0; i < 300; i++) {
     const m = proc.output().match(/listening on (http:\/\/[0-9.]+:[0-9]+)/);
-    if (m) return { url: m[1], key };
+    if (m) return { url: m[1], key, adminKey };
     if (proc.child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -49,7 +51,7 @@ async function startCatalogue() {
 }
 
 async function eventCount() {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${server.adminKey}` } })).text();
   return Number(text.match(/^shoplook_events (\d+)/m)?.[1] ?? NaN);
 }
 

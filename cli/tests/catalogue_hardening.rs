@@ -208,9 +208,15 @@ fn one_address_cannot_take_every_connection() {
 
 #[test]
 fn made_up_methods_do_not_grow_metrics() {
-    let (_s, addr) = server(&[]);
+    let backend = Backend::sqlite("hardening");
+    let admin = create_key(&backend, "ops", true);
+    let s = Server::start(
+        &backend,
+        &["--header-timeout", "1", "--request-timeout", "2"],
+    );
+    let addr: SocketAddr = s.url.trim_start_matches("http://").parse().unwrap();
     let metrics = || {
-        let (status, _, body) = http("GET", &format!("http://{addr}/metrics"), None, None);
+        let (status, _, body) = http("GET", &format!("http://{addr}/metrics"), Some(&admin), None);
         assert_eq!(status, 200);
         body.as_str().unwrap_or_default().to_string()
     };

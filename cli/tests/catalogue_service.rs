@@ -56,6 +56,7 @@ fn ingest_then_lookup(backend: Backend) {
     assert!(failed[1]["reason"].as_str().unwrap().contains("ghost.jpg"));
 
     let key = create_key(&backend, "app", false);
+    let admin = create_key(&backend, "ops", true);
     let server = Server::start(&backend, &[]);
 
     // The product made from box.png comes first for the box drawn in box_in_scene.png,
@@ -129,7 +130,12 @@ fn ingest_then_lookup(backend: Backend) {
     let (s, _, h) = http("GET", &format!("{}/healthz", server.url), None, None);
     assert_eq!(s, 200);
     assert_eq!(h["products"], GOOD_PRODUCTS);
-    let (s, _, m) = http("GET", &format!("{}/metrics", server.url), None, None);
+    let (s, _, m) = http(
+        "GET",
+        &format!("{}/metrics", server.url),
+        Some(&admin),
+        None,
+    );
     assert_eq!(s, 200);
     let m = m.as_str().unwrap().to_string();
     assert!(

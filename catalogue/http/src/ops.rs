@@ -1,5 +1,6 @@
 //! Operations: `GET /healthz`, `GET /metrics` (Prometheus text), `GET /openapi.json`, and the
-//! 404 for unknown routes. No key needed.
+//! 404 for unknown routes. No key needed, but `/metrics` takes an admin key: request rates by
+//! route and status tell outsiders how much traffic and which failures a shop has.
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use shoplook_core::ModelContract;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
+use super::extract::AdminKey;
 
 pub const OPENAPI: &str = include_str!("../../openapi.json");
 
@@ -35,7 +37,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
     .into_response())
 }
 
-async fn metrics(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
+async fn metrics(State(state): State<Arc<AppState>>, _admin: AdminKey) -> ApiResult<Response> {
     let st = state.clone();
     let s = super::blocking(move || st.store.stats()).await?;
     let text = state.metrics.render(&[

@@ -9,6 +9,7 @@
 mod ads;
 mod eval;
 mod images;
+mod keys;
 pub mod lookup;
 mod progress;
 mod seed_events;
@@ -245,6 +246,22 @@ pub enum KeysCommand {
         #[arg(long, conflicts_with_all = ["role", "brand"])]
         admin: bool,
     },
+    /// List every key: id, name, role, created, revoked (never a secret: only hashes are kept).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key by its id (`keys list`): every server sharing the store refuses it from its
+    /// next request.
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The key's id (`key_` + 16 hex digits).
+        id: String,
+    },
 }
 
 pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
@@ -372,13 +389,29 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             let role = if admin { "admin" } else { role.as_str() };
             let role = Role::parse(role, brand.as_deref()).map_err(|e| format!("--role: {e}"))?;
             let store = store.open()?;
-            let key = shoplook_domain::keys::create_key(store.as_ref(), &name, &role)
+            let key = shoplook_domain::keys::issue_key(store.as_ref(), &name, &role)
                 .map_err(|e| e.to_string())?;
-            println!("{key}");
+            println!("{}", key.secret);
             eprintln!(
-                "created {role} key {name:?}; it is shown only this once (the store keeps its hash)"
+                "created {role} key {name:?} with id {}; the secret is shown only this once \
+                 (the store keeps its hash)",
+                key.id
             );
             Ok(())
+        }
+        CatalogueCommand::Keys {
+            command: KeysCommand::List { store, json },
+        } => {
+            let store = store.open()?;
+            let keys = store.list_keys().map_err(|e| e.to_string())?;
+            print!("{}", keys::listing(&keys, json));
+            Ok(())
+        }
+        CatalogueCommand::Keys {
+            command: KeysCommand::Revoke { store, id },
+        } => {
+            let store = store.open()?;
+            keys::revoke(store.as_ref(), &id)
         }
         CatalogueCommand::Stats { store } => {
             let store = store.open()?;
