@@ -4,6 +4,7 @@ use std::path::Path;
 
 use font8x8::UnicodeFonts;
 use image::{Rgb, RgbImage};
+use shoplook_cli::error::{CliError, CliResult};
 use shoplook_core::{Item, Photo};
 
 /// One colour per shopping category, so boxes of the same kind match.
@@ -24,7 +25,7 @@ pub fn colour(category: &str) -> Rgb<u8> {
     Rgb(PALETTE[h as usize % PALETTE.len()])
 }
 
-pub fn write(photo: &Photo, items: &[Item], out: &Path) -> Result<(), String> {
+pub fn write(photo: &Photo, items: &[Item], out: &Path) -> CliResult<()> {
     let mut img = photo.image.clone();
     let (sx, sy) = photo.to_original_scale();
     let thickness = (img.width().max(img.height()) / 400).max(2);
@@ -54,8 +55,10 @@ pub fn write(photo: &Photo, items: &[Item], out: &Path) -> Result<(), String> {
             c,
         );
     }
-    img.save(out)
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))
+    img.save(out).map_err(|source| CliError::WriteImage {
+        path: out.to_path_buf(),
+        source,
+    })
 }
 
 fn put(img: &mut RgbImage, x: i64, y: i64, c: Rgb<u8>) {

@@ -6,6 +6,7 @@ use std::time::Instant;
 use shoplook_core::AnalyzeOptions;
 
 use crate::Models;
+use shoplook_cli::error::CliResult;
 
 /// Nearest-rank percentile of sorted values.
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -29,15 +30,15 @@ pub fn run(
     runs: usize,
     warmup: usize,
     json: bool,
-) -> Result<(), String> {
+) -> CliResult<()> {
     let start = Instant::now();
     let engine = models.load()?;
     let load_ms = start.elapsed().as_secs_f64() * 1000.0;
     let options = AnalyzeOptions::default();
-    let first = engine.analyze(bytes, &options).map_err(|e| e.to_string())?;
+    let first = engine.analyze(bytes, &options)?;
     let first_result_ms = start.elapsed().as_secs_f64() * 1000.0;
     for _ in 0..warmup {
-        engine.analyze(bytes, &options).map_err(|e| e.to_string())?;
+        engine.analyze(bytes, &options)?;
     }
     let mut stages: [(&str, Vec<f64>); 6] = [
         ("decode", vec![]),
@@ -49,19 +50,14 @@ pub fn run(
         // spreads many crops over the threads, so its time over the crop count is not this).
         ("tap", vec![]),
     ];
-    let photo_decoded = engine.decode(bytes).map_err(|e| e.to_string())?;
+    let photo_decoded = engine.decode(bytes)?;
     let tapped = first.items.first().map(|item| item.bbox);
     for _ in 0..runs {
-        let t = engine
-            .analyze(bytes, &options)
-            .map_err(|e| e.to_string())?
-            .timings;
+        let t = engine.analyze(bytes, &options)?.timings;
         let tap_ms = match tapped {
             Some(region) => {
                 let start = Instant::now();
-                engine
-                    .embed_region_of(&photo_decoded, region)
-                    .map_err(|e| e.to_string())?;
+                engine.embed_region_of(&photo_decoded, region)?;
                 start.elapsed().as_secs_f64() * 1000.0
             }
             None => 0.0,

@@ -4,3 +4,4 @@
 //! and return values.
 
 pub mod catalogue;
+pub mod error;

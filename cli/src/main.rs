@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use shoplook_cli::catalogue;
+use shoplook_cli::error::{CliError, CliResult};
 use shoplook_core::{Analysis, AnalyzeOptions, Engine, EngineConfig, Rect};
 
 #[derive(Parser)]
@@ -107,7 +108,7 @@ struct ModelArgs {
 }
 
 impl ModelArgs {
-    fn load(&self) -> Result<Engine, String> {
+    fn load(&self) -> CliResult<Engine> {
         let dir = self
             .models
             .clone()
@@ -120,12 +121,15 @@ impl ModelArgs {
             config.threads = t.max(1);
         }
         config.pose = self.pose.clone();
-        Engine::from_dir_with(&dir, &config).map_err(|e| e.to_string())
+        Engine::from_dir_with(&dir, &config).map_err(CliError::from)
     }
 }
 
-fn read_photo(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+fn read_photo(path: &Path) -> CliResult<Vec<u8>> {
+    std::fs::read(path).map_err(|source| CliError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn main() -> ExitCode {
@@ -138,15 +142,17 @@ fn main() -> ExitCode {
     }));
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(msg)) => {
-            eprintln!("shoplook: {msg}");
+        Ok(Err(e)) => {
+            // The message of a `CliError` already ends with the words of its source chain
+            // (`cannot read x.jpg: No such file...`): printed once, on one line.
+            eprintln!("shoplook: {e}");
             ExitCode::from(2)
         }
         Err(_) => ExitCode::from(2),
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> CliResult<()> {
     match cli.command {
         Command::Analyze {
             photo,
@@ -164,11 +170,9 @@ fn run(cli: Cli) -> Result<(), String> {
                 max_items,
                 embed: embeddings,
             };
-            let analysis = engine
-                .analyze(&bytes, &options)
-                .map_err(|e| e.to_string())?;
+            let analysis = engine.analyze(&bytes, &options)?;
             if let Some(out) = annotate {
-                let photo = engine.decode(&bytes).map_err(|e| e.to_string())?;
+                let photo = engine.decode(&bytes)?;
                 annotate::write(&photo, &analysis.items, &out)?;
                 if !json {
                     eprintln!("annotated photo written to {}", out.display());
@@ -192,8 +196,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let embedding = match region {
                 Some(r) => engine.embed_region(&bytes, r),
                 None => engine.embed_image(&bytes),
-            }
-            .map_err(|e| e.to_string())?;
+            }?;
             if json {
                 println!("{}", embedding.to_json());
             } else {

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
+use shoplook_cli::error::{CliError, CliResult};
 use shoplook_core::{ModelFiles, export_nnef, manifest::ModelManifest, model::NNEF_EXTENSION};
 
 #[derive(Subcommand)]
@@ -26,13 +27,13 @@ pub struct ExportArgs {
     out: Option<PathBuf>,
 }
 
-pub fn run(command: ModelsCommand) -> Result<(), String> {
+pub fn run(command: ModelsCommand) -> CliResult<()> {
     match command {
         ModelsCommand::ExportNnef(args) => export(args),
     }
 }
 
-fn export(args: ExportArgs) -> Result<(), String> {
+fn export(args: ExportArgs) -> CliResult<()> {
     let dir = args.models.unwrap_or_else(shoplook_http::default_model_dir);
     let out = args.out.unwrap_or_else(|| dir.clone());
     let names = if args.names.is_empty() {
@@ -40,18 +41,20 @@ fn export(args: ExportArgs) -> Result<(), String> {
     } else {
         args.names
     };
-    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    std::fs::create_dir_all(&out).map_err(|source| CliError::CreateDir {
+        path: out.clone(),
+        source,
+    })?;
     for name in names {
         let started = std::time::Instant::now();
-        let files = ModelFiles::from_dir(&dir, &name).map_err(|e| e.to_string())?;
+        let files = ModelFiles::from_dir(&dir, &name)?;
         if shoplook_core::model::is_nnef_archive(&files.onnx) {
-            return Err(format!(
-                "{name}: {} already holds an NNEF export; export from a directory with the ONNX \
-                 files only",
-                dir.display()
-            ));
+            return Err(CliError::AlreadyNnef {
+                name,
+                dir: dir.clone(),
+            });
         }
-        let archive = export_nnef(&files).map_err(|e| e.to_string())?;
+        let archive = export_nnef(&files)?;
         let target = out.join(format!("{name}.{NNEF_EXTENSION}"));
         write(&target, &archive)?;
         if out != dir {
@@ -69,9 +72,11 @@ fn export(args: ExportArgs) -> Result<(), String> {
 }
 
 /// The names of the model manifests in `dir` (`<name>.json` files that parse as manifests).
-fn manifest_names(dir: &Path) -> Result<Vec<String>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+fn manifest_names(dir: &Path) -> CliResult<Vec<String>> {
+    let entries = std::fs::read_dir(dir).map_err(|source| CliError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut names = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
@@ -91,11 +96,16 @@ fn manifest_names(dir: &Path) -> Result<Vec<String>, String> {
     }
     names.sort();
     if names.is_empty() {
-        return Err(format!("no model manifests in {}", dir.display()));
+        return Err(CliError::NoManifests {
+            dir: dir.to_path_buf(),
+        });
     }
     Ok(names)
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+fn write(path: &Path, bytes: &[u8]) -> CliResult<()> {
+    std::fs::write(path, bytes).map_err(|source| CliError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }

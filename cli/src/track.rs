@@ -16,6 +16,7 @@ use shoplook_core::track::{Frame, Schedule, TrackedItem, Tracker, TrackerConfig}
 use shoplook_core::{AnalyzeOptions, Photo, Rect};
 
 use crate::ModelArgs;
+use shoplook_cli::error::{CliError, CliResult};
 
 #[derive(Args)]
 pub struct TrackArgs {
@@ -74,9 +75,12 @@ struct Run {
     tracked: Vec<Vec<TrackedItem>>,
 }
 
-fn load_frames(dir: &Path) -> Result<Vec<RgbImage>, String> {
+fn load_frames(dir: &Path) -> CliResult<Vec<RgbImage>> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .map_err(|source| CliError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.extension()
@@ -86,14 +90,19 @@ fn load_frames(dir: &Path) -> Result<Vec<RgbImage>, String> {
         .collect();
     names.sort();
     if names.is_empty() {
-        return Err(format!("no frames in {}", dir.display()));
+        return Err(CliError::NoFrames {
+            dir: dir.to_path_buf(),
+        });
     }
     names
         .iter()
         .map(|p| {
             image::open(p)
                 .map(|i| i.into_rgb8())
-                .map_err(|e| format!("{}: {e}", p.display()))
+                .map_err(|source| CliError::Frame {
+                    path: p.clone(),
+                    source,
+                })
         })
         .collect()
 }
@@ -102,7 +111,7 @@ fn to_rgba(img: &RgbImage) -> Vec<u8> {
     img.pixels().flat_map(|p| [p[0], p[1], p[2], 255]).collect()
 }
 
-pub fn run(args: TrackArgs) -> Result<(), String> {
+pub fn run(args: TrackArgs) -> CliResult<()> {
     let frames = load_frames(&args.frames)?;
     let (w, h) = frames[0].dimensions();
     // Camera buffers as a phone would hand them over (RGBA); made before timing.
@@ -119,18 +128,14 @@ pub fn run(args: TrackArgs) -> Result<(), String> {
     let mut detections: Vec<Vec<Rect>> = Vec::with_capacity(n);
     for (img, buf) in frames.iter().zip(&buffers) {
         // The same conversion from the camera buffer as the tracker's, then detection.
-        let rgb = Frame::rgba(w, h, buf, w as usize * 4)
-            .to_rgb(640)
-            .map_err(|e| e.to_string())?;
+        let rgb = Frame::rgba(w, h, buf, w as usize * 4).to_rgb(640)?;
         let k = (img.width() / rgb.width()).max(1);
         let photo = Photo {
             original_width: rgb.width() * k,
             original_height: rgb.height() * k,
             image: rgb,
         };
-        let a = engine
-            .analyze_photo(&photo, &options)
-            .map_err(|e| e.to_string())?;
+        let a = engine.analyze_photo(&photo, &options)?;
         detections.push(
             a.items
                 .into_iter()
@@ -172,16 +177,12 @@ pub fn run(args: TrackArgs) -> Result<(), String> {
             keep_score: args.keep_score,
             ..TrackerConfig::default()
         };
-        let mut tracker = Tracker::new(engine.clone(), config).map_err(|e| e.to_string())?;
+        let mut tracker = Tracker::new(engine.clone(), config)?;
         let mut tracked = Vec::with_capacity(n);
         let start = Instant::now();
         for (i, buf) in buffers.iter().enumerate() {
             let frame = Frame::rgba(w, h, buf, w as usize * 4);
-            tracked.push(
-                tracker
-                    .push(&frame, i as f64 * args.frame_ms)
-                    .map_err(|e| e.to_string())?,
-            );
+            tracked.push(tracker.push(&frame, i as f64 * args.frame_ms)?);
         }
         let secs = start.elapsed().as_secs_f64();
         let ids: Vec<IdBoxes> = tracked
@@ -214,7 +215,7 @@ pub fn run(args: TrackArgs) -> Result<(), String> {
     }
 
     if let Some(out) = &args.sheet {
-        let run = runs.first().ok_or("no run for the contact sheet")?;
+        let run = runs.first().ok_or(CliError::NoRun)?;
         contact_sheet(&frames, &run.tracked, args.sheet_frames, out)?;
         if !args.json {
             eprintln!("contact sheet ({}) written to {}", run.name, out.display());
@@ -363,7 +364,7 @@ fn contact_sheet(
     tracked: &[Vec<TrackedItem>],
     count: usize,
     out: &Path,
-) -> Result<(), String> {
+) -> CliResult<()> {
     let count = count.clamp(1, frames.len());
     let cols = 4.min(count);
     let rows = count.div_ceil(cols);
@@ -412,7 +413,8 @@ fn contact_sheet(
             ((c / cols) as u32 * th) as i64,
         );
     }
-    sheet
-        .save(out)
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))
+    sheet.save(out).map_err(|source| CliError::WriteImage {
+        path: out.to_path_buf(),
+        source,
+    })
 }

@@ -3,6 +3,8 @@
 use clap::Args;
 use shoplook_domain::ads::AdsConfig;
 
+use crate::error::{CliResult, FlagError};
+
 #[derive(Args, Debug, Clone)]
 pub struct AdArgs {
     /// 1-based positions of the ad slots in a result list, comma-separated (`1,5`); `none`
@@ -27,7 +29,7 @@ pub struct AdArgs {
 }
 
 impl AdArgs {
-    pub fn config(&self) -> Result<AdsConfig, String> {
+    pub fn config(&self) -> CliResult<AdsConfig> {
         let positions = match self.ad_positions.trim() {
             "none" | "" => Vec::new(),
             list => {
@@ -35,27 +37,27 @@ impl AdArgs {
                     .split(',')
                     .map(|s| s.trim().parse::<usize>().ok().filter(|&p| p >= 1))
                     .collect::<Option<Vec<usize>>>()
-                    .ok_or("--ad-positions: a comma-separated list of positions >= 1, or none")?;
+                    .ok_or(FlagError::AdPositions)?;
                 p.sort_unstable();
                 p.dedup();
                 p
             }
         };
         if !(-1.0..=1.0).contains(&self.ad_min_similarity) {
-            return Err("--ad-min-similarity is a cosine similarity, -1..=1".into());
+            return Err(FlagError::AdMinSimilarity.into());
         }
         if self.ad_reserve_cents < 1 {
-            return Err("--ad-reserve-cents must be at least 1".into());
+            return Err(FlagError::AdReserveCents.into());
         }
         if self.ad_frequency_cap < 1 {
-            return Err("--ad-frequency-cap must be at least 1".into());
+            return Err(FlagError::AdFrequencyCap.into());
         }
         if !(0..=86_400).contains(&self.ad_pacing_slack) {
-            return Err("--ad-pacing-slack must be 0..=86400 seconds".into());
+            return Err(FlagError::AdPacingSlack.into());
         }
         let c = self.ad_currency.trim();
         if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err("--ad-currency: three capital letters (ISO 4217), like EUR".into());
+            return Err(FlagError::AdCurrency.into());
         }
         Ok(AdsConfig {
             positions,

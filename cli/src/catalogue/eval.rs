@@ -6,6 +6,7 @@ use clap::Args;
 use shoplook_tools::eval::EvalConfig;
 
 use super::EngineArgs;
+use crate::error::CliResult;
 
 #[derive(Args, Debug, Clone)]
 pub struct EvalArgs {
@@ -29,7 +30,7 @@ pub struct EvalArgs {
     pub engine: EngineArgs,
 }
 
-pub fn run(args: &EvalArgs) -> Result<(), String> {
+pub fn run(args: &EvalArgs) -> CliResult<()> {
     let engine = args.engine.load()?;
     let config = EvalConfig {
         feed: args.feed.clone(),
@@ -37,7 +38,7 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
         photos: args.photos.clone(),
         random_distractors: args.random_distractors,
     };
-    let report = shoplook_tools::eval::evaluate(&engine, &config).map_err(|e| e.to_string())?;
+    let report = shoplook_tools::eval::evaluate(&engine, &config)?;
     if !report.ingest.failed.is_empty() {
         eprint!("{}", report.ingest);
     }

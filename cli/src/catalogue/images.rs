@@ -7,6 +7,8 @@ use shoplook_domain::ingest::{
     IMAGE_TIMEOUT, ImagePolicy, IpNet, MAX_IMAGE_BYTES, MAX_IMAGE_REDIRECTS, PrivateHosts,
 };
 
+use crate::error::{CliResult, FlagError};
+
 #[derive(Args, Clone, Debug)]
 pub struct ImageArgs {
     /// Also read images from local paths (relative to the feed) and file:// URLs: only for a
@@ -32,11 +34,13 @@ pub struct ImageArgs {
 }
 
 impl ImageArgs {
-    pub fn policy(&self) -> Result<ImagePolicy, String> {
+    pub fn policy(&self) -> CliResult<ImagePolicy> {
         let timeout = Duration::try_from_secs_f64(self.image_timeout)
             .ok()
             .filter(|t| !t.is_zero())
-            .ok_or_else(|| format!("--image-timeout {} must be > 0", self.image_timeout))?;
+            .ok_or(FlagError::ImageTimeout {
+                value: self.image_timeout,
+            })?;
         let private_hosts = if self.allow_private_image_hosts {
             PrivateHosts::Allowed
         } else if !self.allow_image_network.is_empty() {

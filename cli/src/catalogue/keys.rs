@@ -5,6 +5,8 @@ use serde_json::json;
 use shoplook_domain::iso_date;
 use shoplook_domain::store::{KeyRecord, Revoked, Store};
 
+use crate::error::{CliError, CliResult};
+
 /// The keys as a table (or JSON Lines with `json`), oldest first.
 pub fn listing(keys: &[KeyRecord], json: bool) -> String {
     let day = |s: i64| iso_date(s.div_euclid(86_400));
@@ -52,17 +54,12 @@ pub fn listing(keys: &[KeyRecord], json: bool) -> String {
 
 /// Revokes the key `id`; an unknown id is an error (nothing changes), a key revoked before
 /// is said so.
-pub fn revoke(store: &dyn Store, id: &str) -> Result<(), String> {
-    match store
-        .revoke_key(id, shoplook_domain::now_s())
-        .map_err(|e| e.to_string())?
-    {
+pub fn revoke(store: &dyn Store, id: &str) -> CliResult<()> {
+    match store.revoke_key(id, shoplook_domain::now_s())? {
         Revoked::Now => eprintln!("revoked key {id}: every server sharing this store refuses it"),
         Revoked::Already => eprintln!("key {id} was revoked before; nothing changed"),
         Revoked::Unknown => {
-            return Err(format!(
-                "no key has the id {id:?} (`shoplook catalogue keys list` shows the ids)"
-            ));
+            return Err(CliError::UnknownKey { id: id.to_string() });
         }
     }
     Ok(())

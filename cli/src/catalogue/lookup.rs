@@ -11,6 +11,7 @@ use shoplook_core::wire::{SearchFilters, SearchHit};
 use shoplook_core::{AnalyzeOptions, Rect};
 
 use super::EngineArgs;
+use crate::error::{CliError, CliResult, RegionError};
 
 /// `shoplook lookup PHOTO --server URL --api-key KEY`
 #[derive(Args, Debug)]
@@ -50,18 +51,21 @@ pub struct LookupArgs {
     pub engine: EngineArgs,
 }
 
-pub fn parse_region(s: &str) -> Result<Rect, String> {
+pub fn parse_region(s: &str) -> Result<Rect, RegionError> {
     let v: Vec<f32> = s
         .split(',')
         .map(|p| {
             p.trim()
                 .parse::<f32>()
-                .map_err(|_| format!("{p:?} is not a number"))
+                .map_err(|source| RegionError::NotANumber {
+                    part: p.to_string(),
+                    source,
+                })
         })
         .collect::<Result<_, _>>()?;
     match v[..] {
         [x, y, w, h] => Ok(Rect::new(x, y, w, h)),
-        _ => Err("expected x,y,width,height".into()),
+        _ => Err(RegionError::Arity),
     }
 }
 
@@ -81,22 +85,24 @@ pub struct LookedUp {
     pub results: Vec<SearchHit>,
 }
 
-pub fn run_lookup(args: LookupArgs) -> Result<(), String> {
-    let bytes = std::fs::read(&args.photo)
-        .map_err(|e| format!("cannot read {}: {e}", args.photo.display()))?;
+pub fn run_lookup(args: LookupArgs) -> CliResult<()> {
+    let bytes = std::fs::read(&args.photo).map_err(|source| CliError::Read {
+        path: args.photo.clone(),
+        source,
+    })?;
     let engine = if args.pose {
         args.engine.load_with_pose()?
     } else {
         args.engine.load()?
     };
-    let client = CatalogueClient::new(&args.server, &args.api_key).map_err(|e| e.to_string())?;
+    let client = CatalogueClient::new(&args.server, &args.api_key)?;
     let filters = SearchFilters {
         max_price: args.max_price,
         brand: args.brand.clone(),
         in_stock: args.in_stock.then_some(true),
         ..SearchFilters::default()
     };
-    let photo = engine.decode(&bytes).map_err(|e| e.to_string())?;
+    let photo = engine.decode(&bytes)?;
     let (w, h) = (photo.original_width as f32, photo.original_height as f32);
     // (label, category, score, box, embedding, person)
     type Query = (
@@ -109,20 +115,16 @@ pub fn run_lookup(args: LookupArgs) -> Result<(), String> {
     );
     let mut queries: Vec<Query> = Vec::new();
     if let Some(r) = args.region {
-        let e = engine
-            .embed_region_of(&photo, r)
-            .map_err(|e| e.to_string())?;
+        let e = engine.embed_region_of(&photo, r)?;
         queries.push(("region".into(), String::new(), 1.0, r, e, None));
     } else {
-        let analysis = engine
-            .analyze_photo(
-                &photo,
-                &AnalyzeOptions {
-                    max_items: args.max_items,
-                    ..AnalyzeOptions::default()
-                },
-            )
-            .map_err(|e| e.to_string())?;
+        let analysis = engine.analyze_photo(
+            &photo,
+            &AnalyzeOptions {
+                max_items: args.max_items,
+                ..AnalyzeOptions::default()
+            },
+        )?;
         for it in analysis.items {
             if let Some(v) = it.embedding {
                 queries.push((
@@ -140,7 +142,7 @@ pub fn run_lookup(args: LookupArgs) -> Result<(), String> {
         }
         if queries.is_empty() {
             // Nothing detected: search with the whole photo.
-            let e = engine.embed_image(&bytes).map_err(|e| e.to_string())?;
+            let e = engine.embed_image(&bytes)?;
             queries.push((
                 "whole photo".into(),
                 String::new(),
@@ -154,15 +156,11 @@ pub fn run_lookup(args: LookupArgs) -> Result<(), String> {
     let mut found = Vec::new();
     for (label, category, score, bbox, emb, person_id) in queries {
         let mut searched = (!args.any_category && !category.is_empty()).then(|| category.clone());
-        let mut resp = client
-            .search_embedding(&emb, searched.as_deref(), args.k, &filters)
-            .map_err(|e| e.to_string())?;
+        let mut resp = client.search_embedding(&emb, searched.as_deref(), args.k, &filters)?;
         if resp.results.is_empty() && searched.is_some() {
             // No product of that category: fall back to every category.
             searched = None;
-            resp = client
-                .search_embedding(&emb, None, args.k, &filters)
-                .map_err(|e| e.to_string())?;
+            resp = client.search_embedding(&emb, None, args.k, &filters)?;
         }
         found.push(LookedUp {
             label,

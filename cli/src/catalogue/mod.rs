@@ -28,6 +28,8 @@ use shoplook_domain::trends::TrendsConfig;
 use shoplook_http::{ConnLimits, ServeConfig};
 use shoplook_store::{Store, StoreConfig, open_store};
 
+use crate::error::{CliError, CliResult, FlagError};
+
 pub use eval::EvalArgs;
 pub use lookup::{LookupArgs, run_lookup};
 pub use seed_events::SeedEventsArgs;
@@ -67,15 +69,15 @@ impl StoreArgs {
         c
     }
 
-    pub fn open(&self) -> Result<Box<dyn Store>, String> {
+    pub fn open(&self) -> CliResult<Box<dyn Store>> {
         open_and_report(&self.config())
     }
 }
 
 /// Opens the store and prints, one line each, the index files it passed over (the store
 /// itself prints nothing).
-fn open_and_report(config: &StoreConfig) -> Result<Box<dyn Store>, String> {
-    let store = open_store(config).map_err(|e| e.to_string())?;
+fn open_and_report(config: &StoreConfig) -> CliResult<Box<dyn Store>> {
+    let store = open_store(config)?;
     for ignored in store.ignored_index_files() {
         eprintln!("catalogue: {ignored}");
     }
@@ -106,16 +108,16 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
-    pub fn load(&self) -> Result<Engine, String> {
+    pub fn load(&self) -> CliResult<Engine> {
         let dir = self
             .models
             .clone()
             .unwrap_or_else(shoplook_http::default_model_dir);
-        Engine::from_dir(&dir).map_err(|e| e.to_string())
+        Engine::from_dir(&dir).map_err(CliError::from)
     }
 
     /// The default models plus the pose model (each person's garments become items).
-    pub fn load_with_pose(&self) -> Result<Engine, String> {
+    pub fn load_with_pose(&self) -> CliResult<Engine> {
         let dir = self
             .models
             .clone()
@@ -124,7 +126,7 @@ impl EngineArgs {
             pose: Some(shoplook_core::engine::POSE_MODEL.into()),
             ..Default::default()
         };
-        Engine::from_dir_with(&dir, &config).map_err(|e| e.to_string())
+        Engine::from_dir_with(&dir, &config).map_err(CliError::from)
     }
 }
 
@@ -264,7 +266,7 @@ pub enum KeysCommand {
     },
 }
 
-pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
+pub fn run(cmd: CatalogueCommand) -> CliResult<()> {
     match cmd {
         CatalogueCommand::Ingest {
             feed,
@@ -300,8 +302,7 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
                 &feed,
                 &options,
                 reporter.as_ref(),
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
             if json {
                 println!("{}", serde_json::to_string(&summary).unwrap());
             } else if verbose {
@@ -331,20 +332,20 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             let mut config = store.config();
             config.read_url = read_store;
             let store: Arc<dyn Store> = Arc::from(open_and_report(&config)?);
-            let contract = match store.contract().map_err(|e| e.to_string())? {
+            let contract = match store.contract()? {
                 Some(c) => c,
                 None => {
                     // Empty catalogue: it will hold vectors of the shipped embedder.
                     let c = engine.load()?.embedder_contract().clone();
-                    store.ensure_contract(&c).map_err(|e| e.to_string())?;
+                    store.ensure_contract(&c)?;
                     c
                 }
             };
-            let seconds = |name: &str, s: f64| {
+            let seconds = |name: &'static str, s: f64| {
                 Duration::try_from_secs_f64(s)
                     .ok()
                     .filter(|d| !d.is_zero())
-                    .ok_or_else(|| format!("--{name} must be a positive number of seconds"))
+                    .ok_or(FlagError::Seconds { flag: name })
             };
             let cfg = ServeConfig {
                 listen,
@@ -374,7 +375,7 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
                     use std::io::Write;
                     let _ = std::io::stdout().flush();
                 })
-                .map_err(|e| e.to_string())
+                .map_err(CliError::from)
         }
         CatalogueCommand::Keys {
             command:
@@ -387,10 +388,9 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
                 },
         } => {
             let role = if admin { "admin" } else { role.as_str() };
-            let role = Role::parse(role, brand.as_deref()).map_err(|e| format!("--role: {e}"))?;
+            let role = Role::parse(role, brand.as_deref()).map_err(CliError::Role)?;
             let store = store.open()?;
-            let key = shoplook_domain::keys::issue_key(store.as_ref(), &name, &role)
-                .map_err(|e| e.to_string())?;
+            let key = shoplook_domain::keys::issue_key(store.as_ref(), &name, &role)?;
             println!("{}", key.secret);
             eprintln!(
                 "created {role} key {name:?} with id {}; the secret is shown only this once \
@@ -403,7 +403,7 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
             command: KeysCommand::List { store, json },
         } => {
             let store = store.open()?;
-            let keys = store.list_keys().map_err(|e| e.to_string())?;
+            let keys = store.list_keys()?;
             print!("{}", keys::listing(&keys, json));
             Ok(())
         }
@@ -415,9 +415,9 @@ pub fn run(cmd: CatalogueCommand) -> Result<(), String> {
         }
         CatalogueCommand::Stats { store } => {
             let store = store.open()?;
-            store.flush().map_err(|e| e.to_string())?;
-            let s = store.stats().map_err(|e| e.to_string())?;
-            let contract = store.contract().map_err(|e| e.to_string())?;
+            store.flush()?;
+            let s = store.stats()?;
+            let contract = store.contract()?;
             println!(
                 "{}",
                 serde_json::json!({

@@ -9,6 +9,7 @@ use clap::Args;
 use shoplook_domain::trends::demo::{DEMO_KEY, DemoConfig, generate};
 
 use super::StoreArgs;
+use crate::error::{CliError, CliResult};
 
 #[derive(Args, Debug, Clone)]
 pub struct SeedEventsArgs {
@@ -34,17 +35,15 @@ pub struct SeedEventsArgs {
     pub store: StoreArgs,
 }
 
-pub fn run(args: &SeedEventsArgs) -> Result<(), String> {
+pub fn run(args: &SeedEventsArgs) -> CliResult<()> {
     let store = args.store.open()?;
-    let facts = store.product_facts().map_err(|e| e.to_string())?;
+    let facts = store.product_facts()?;
     if facts.is_empty() {
-        return Err("the store has no products: ingest a catalogue first, e.g. \
-                    `shoplook catalogue ingest --data DIR --allow-local-image-paths fixtures/demo-catalogue/feed.jsonl`"
-            .into());
+        return Err(CliError::NoProducts);
     }
     let mut products = Vec::new();
     for p in facts.into_iter().take(args.max_products) {
-        if let Some(v) = store.product_vector(&p.id).map_err(|e| e.to_string())? {
+        if let Some(v) = store.product_vector(&p.id)? {
             products.push((p, v));
         }
     }
@@ -56,12 +55,14 @@ pub fn run(args: &SeedEventsArgs) -> Result<(), String> {
     };
     let truth = generate(&products, &config, |searches, events| {
         store.import_logs(searches, events).map(|_| ())
-    })
-    .map_err(|e| e.to_string())?;
-    store.flush().map_err(|e| e.to_string())?;
-    let json = serde_json::to_string_pretty(&truth).map_err(|e| e.to_string())?;
+    })?;
+    store.flush()?;
+    let json = serde_json::to_string_pretty(&truth)?;
     if let Some(path) = &args.summary {
-        std::fs::write(path, &json).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(path, &json).map_err(|source| CliError::Summary {
+            path: path.clone(),
+            source,
+        })?;
     }
     eprintln!(
         "seeded {} days of SYNTHETIC demo traffic under the key name {DEMO_KEY:?}: {} sessions, \

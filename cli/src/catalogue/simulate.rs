@@ -8,6 +8,7 @@ use shoplook_tools::plot::{Chart, Series, svg};
 use shoplook_tools::simulate::{SimConfig, SimReport, simulate};
 
 use super::EngineArgs;
+use crate::error::{CliError, CliResult, FlagError};
 
 #[derive(Args, Debug, Clone)]
 pub struct SimulateArgs {
@@ -32,22 +33,19 @@ pub struct SimulateArgs {
     pub engine: EngineArgs,
 }
 
-pub fn run(args: &SimulateArgs) -> Result<(), String> {
+pub fn run(args: &SimulateArgs) -> CliResult<()> {
     if let Some(path) = &args.plot
         && !path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
     {
-        return Err(format!(
-            "--plot writes an SVG: name it .svg, not {}",
-            path.display()
-        ));
+        return Err(FlagError::PlotNotSvg { path: path.clone() }.into());
     }
     let engine = args.engine.load()?;
     let mut config = SimConfig::new(args.sessions, args.seed);
     config.searches = args.searches;
     config.crops_per_photo = args.crops;
-    let report = simulate(&engine, &config).map_err(|e| e.to_string())?;
+    let report = simulate(&engine, &config)?;
     if let Some(path) = &args.plot {
         plot(&report, path)?;
     }
@@ -89,7 +87,7 @@ fn round(x: f64) -> f64 {
 }
 
 /// nDCG@5 per stretch of sessions: visual in grey-blue, learned in orange.
-fn plot(report: &SimReport, path: &PathBuf) -> Result<(), String> {
+fn plot(report: &SimReport, path: &PathBuf) -> CliResult<()> {
     let points = |a: &shoplook_tools::simulate::ArmReport| -> Vec<(f64, f64)> {
         a.curve
             .iter()
@@ -123,7 +121,9 @@ fn plot(report: &SimReport, path: &PathBuf) -> Result<(), String> {
                 points: &v,
             },
         ],
+    })?;
+    std::fs::write(path, svg).map_err(|source| CliError::Write {
+        path: path.clone(),
+        source,
     })
-    .map_err(|e| e.to_string())?;
-    std::fs::write(path, svg).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
