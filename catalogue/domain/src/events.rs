@@ -7,8 +7,8 @@ use std::sync::Arc;
 use shoplook_core::wire::Event;
 
 use crate::ads::{Ads, ClickVerdict};
-use crate::error::{CatError, CatResult};
-use crate::rules::{may_exist, quoted};
+use crate::error::{CatError, CatResult, Missing};
+use crate::rules::may_exist;
 use crate::store::Store;
 
 /// Longest product id an event may name (in characters; the longest a product's can be).
@@ -23,7 +23,7 @@ pub enum EventError {
 
 impl From<EventError> for CatError {
     fn from(e: EventError) -> Self {
-        CatError::Invalid(e.to_string())
+        CatError::invalid(e)
     }
 }
 
@@ -66,15 +66,13 @@ impl EventService {
         // Such an id names no product: refused without asking the store (PostgreSQL cannot
         // even hold a NUL).
         if !may_exist(&event.product_id) {
-            return Err(CatError::NotFound(format!(
-                "product {}",
-                quoted(&event.product_id)
+            return Err(CatError::NotFound(Missing::Product(
+                event.product_id.clone(),
             )));
         }
         if self.store.get(&event.product_id)?.is_none() {
-            return Err(CatError::NotFound(format!(
-                "product {:?}",
-                event.product_id
+            return Err(CatError::NotFound(Missing::ProductId(
+                event.product_id.clone(),
             )));
         }
         let fresh = self.store.record_event(event, key_name)?;

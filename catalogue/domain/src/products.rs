@@ -9,8 +9,8 @@ use serde_json::Value;
 use shoplook_core::ModelContract;
 use shoplook_core::wire::Product;
 
-use crate::error::{CatError, CatResult};
-use crate::rules::{FieldError, check_product, may_exist, quoted};
+use crate::error::{CatError, CatResult, ContractMismatch, Missing};
+use crate::rules::{FieldError, check_product, may_exist};
 use crate::store::{Store, Upserted};
 
 /// Largest batch of `PUT /v1/products`.
@@ -72,17 +72,15 @@ pub enum ProductError {
 impl From<BatchError> for CatError {
     /// A vector of another contract stays a contract error (422); the rest is invalid (400).
     fn from(e: BatchError) -> Self {
-        let contract = matches!(
-            &e,
+        match e {
             BatchError::Product {
-                error: ProductError::Vector(CatError::Contract(_)),
-                ..
-            }
-        );
-        if contract {
-            CatError::Contract(e.to_string())
-        } else {
-            CatError::Invalid(e.to_string())
+                index,
+                error: ProductError::Vector(CatError::Contract(mismatch)),
+            } => CatError::Contract(ContractMismatch::InBatch {
+                index,
+                mismatch: Box::new(mismatch),
+            }),
+            e => CatError::invalid(e),
         }
     }
 }
@@ -155,7 +153,7 @@ pub struct ProductService {
 }
 
 fn not_found(id: &str) -> CatError {
-    CatError::NotFound(format!("product {}", quoted(id)))
+    CatError::NotFound(Missing::Product(id.to_string()))
 }
 
 impl ProductService {

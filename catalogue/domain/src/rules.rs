@@ -194,16 +194,7 @@ pub fn may_exist(product_id: &str) -> bool {
 
 /// A client-supplied string as quoted back in a message: at most 64 characters, so an error
 /// never echoes a huge input (`"aaa…" (10000 characters)`).
-pub fn quoted(s: &str) -> String {
-    const SHOWN: usize = 64;
-    let n = s.chars().count();
-    if n <= SHOWN {
-        format!("{s:?}")
-    } else {
-        let head: String = s.chars().take(SHOWN).collect();
-        format!("{:?} ({n} characters)", format!("{head}…"))
-    }
-}
+pub use crate::store::error::quoted;
 
 #[cfg(test)]
 mod tests {

@@ -90,10 +90,12 @@ impl ApiError {
 impl From<CatError> for ApiError {
     fn from(e: CatError) -> Self {
         match e {
-            CatError::Invalid(m) => ApiError::bad(m),
-            CatError::Contract(m) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, CODE_CONTRACT_MISMATCH, m)
-            }
+            CatError::Invalid(m) => ApiError::bad(m.to_string()),
+            CatError::Contract(m) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                CODE_CONTRACT_MISMATCH,
+                m.to_string(),
+            ),
             CatError::NotFound(m) => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -142,10 +144,23 @@ mod tests {
 
     #[test]
     fn errors_map_to_the_api_shape() {
-        let r = ApiError::from(CatError::NotFound("product \"x\"".into())).into_response();
+        let r = ApiError::from(CatError::NotFound(shoplook_store::Missing::Product(
+            "x".into(),
+        )))
+        .into_response();
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
         assert!(r.extensions().get::<InternalCause>().is_none());
-        let r = ApiError::from(CatError::Contract("other".into())).into_response();
+        let r = ApiError::from(CatError::Contract(
+            shoplook_store::ContractMismatch::Model {
+                held: Box::new(shoplook_core::ModelContract {
+                    id: "m".into(),
+                    version: "1".into(),
+                    dim: 2,
+                }),
+                model: "other".into(),
+            },
+        ))
+        .into_response();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let r = ApiError::unauthorized("no key").into_response();
         assert_eq!(r.headers()[header::WWW_AUTHENTICATE], "Bearer");

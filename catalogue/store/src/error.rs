@@ -6,19 +6,120 @@
 
 use std::num::ParseIntError;
 
+use shoplook_core::ModelContract;
+
+use crate::NORM_TOLERANCE;
 use crate::keys::RoleError;
+
+/// Why a request or input is refused (HTTP 400); the Display is the message clients see.
+#[derive(Debug, thiserror::Error)]
+pub enum Invalid {
+    #[error(
+        "`session_id` must be 8-64 characters of A-Z, a-z, 0-9, '-' and '_' (a random id per \
+         app session)"
+    )]
+    SessionId,
+    #[error("`position` is 1-based and at most 1000")]
+    Position(u32),
+    #[error(
+        "`query_id` must be 1-64 characters of A-Z, a-z, 0-9, '-' and '_' (as the search \
+         returned it)"
+    )]
+    QueryId,
+    #[error("unknown quantization {0:?} (f32, f16, bf16, i8, b1)")]
+    Quantization(String),
+    #[error("--store {0:?}: only postgres:// URLs are supported (omit it for the embedded store)")]
+    StoreUrl(String),
+    #[error("give --data DIR (embedded store) or --store postgres://...")]
+    NoStore,
+    #[error("embedding value {index} is {value} (NaN or infinite)")]
+    NotFinite { index: usize, value: f32 },
+    #[error(
+        "embedding must be unit length: its L2 norm is {norm:.4}, allowed 1 ± {NORM_TOLERANCE}"
+    )]
+    NotUnitLength { norm: f32 },
+    /// A rule of the domain (search, events, campaigns, product batches) refused it: the
+    /// domain's own typed error, kept as the source.
+    #[error("{0}")]
+    Rule(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A vector of another model contract or dimension (HTTP 422); the Display is the message
+/// clients see.
+#[derive(Debug, thiserror::Error)]
+pub enum ContractMismatch {
+    /// The catalogue holds vectors of `held`; products of `refused` are refused.
+    #[error(
+        "this catalogue holds {held} vectors ({} dims); refusing {refused} ({} dims)",
+        held.dim,
+        refused.dim
+    )]
+    Catalogue {
+        held: Box<ModelContract>,
+        refused: Box<ModelContract>,
+    },
+    /// A query or product names another model than the catalogue's.
+    #[error("this catalogue holds {held} vectors; the query is {model:?}")]
+    Model {
+        held: Box<ModelContract>,
+        model: String,
+    },
+    /// A vector of `got` values where the catalogue's model has `contract.dim`.
+    #[error("embedding has {got} values; this catalogue's model {contract} has {}", contract.dim)]
+    Dimension {
+        got: usize,
+        contract: Box<ModelContract>,
+    },
+    /// Product `index` of a batch does not fit.
+    #[error("product {index}: {mismatch}")]
+    InBatch {
+        index: usize,
+        #[source]
+        mismatch: Box<ContractMismatch>,
+    },
+}
+
+/// What was not found (HTTP 404): the kind of thing and its id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Missing {
+    /// A product the store was asked to update: the bare id.
+    #[error("{0}")]
+    StoredProduct(String),
+    /// A product, its id quoted and capped ([`quoted`]).
+    #[error("product {}", quoted(.0))]
+    Product(String),
+    /// A product, its whole id quoted (`{:?}`, not capped).
+    #[error("product {0:?}")]
+    ProductId(String),
+    /// A campaign, its id quoted and capped ([`quoted`]).
+    #[error("campaign {}", quoted(.0))]
+    Campaign(String),
+}
+
+/// An input quoted for a message: `{:?}`, cut to 64 characters with the full length said.
+pub fn quoted(s: &str) -> String {
+    const SHOWN: usize = 64;
+    let n = s.chars().count();
+    if n <= SHOWN {
+        format!("{s:?}")
+    } else {
+        let head: String = s.chars().take(SHOWN).collect();
+        format!("{:?} ({n} characters)", format!("{head}…"))
+    }
+}
 
 /// Errors of the catalogue service.
 #[derive(Debug, thiserror::Error)]
 pub enum CatError {
     /// The request or input is malformed (HTTP 400).
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(Invalid),
     /// A vector of another model contract or dimension (HTTP 422).
-    #[error("{0}")]
-    Contract(String),
+    #[error(transparent)]
+    Contract(ContractMismatch),
+    /// What was asked for does not exist (HTTP 404).
     #[error("not found: {0}")]
-    NotFound(String),
+    NotFound(Missing),
     /// The ANN index library (usearch) failed while doing `what` (`add`, `search`, ...).
     #[error("store: index {what}: {source}")]
     Index {
@@ -94,6 +195,12 @@ impl CatError {
         }
     }
 
+    /// A domain rule's typed error (`SearchError`, `CampaignError`...) as [`CatError::Invalid`],
+    /// kept as the source.
+    pub fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        CatError::Invalid(Invalid::Rule(Box::new(e)))
+    }
+
     /// Whether the store could not be reached or failed (not the caller's fault).
     pub fn is_internal(&self) -> bool {
         !matches!(
@@ -128,7 +235,7 @@ mod tests {
         let db = e.source().expect("the rusqlite error");
         assert!(db.downcast_ref::<rusqlite::Error>().is_some());
         assert!(e.is_internal());
-        assert!(!CatError::Invalid("x".into()).is_internal());
+        assert!(!CatError::Invalid(Invalid::NoStore).is_internal());
     }
 
     /// A stored value that does not parse keeps the JSON error as its source (the old

@@ -44,7 +44,7 @@ pub use keys::{KeyInfo, KeyRecord, KeyStore, Revoked, Role, RoleError};
 pub use searches::{LoggedSearch, Purged, SearchLog, SearchRecord};
 pub use trends::TrendLog;
 
-pub use error::{CatError, CatResult};
+pub use error::{CatError, CatResult, ContractMismatch, Invalid, Missing};
 
 /// Hex of SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -165,9 +165,7 @@ pub fn open_store(config: &StoreConfig) -> CatResult<Box<dyn Store>> {
                 config.ef_search.unwrap_or(postgres::DEFAULT_EF_SEARCH),
             )?))
         }
-        (Some(url), _) => Err(CatError::Invalid(format!(
-            "--store {url:?}: only postgres:// URLs are supported (omit it for the embedded store)"
-        ))),
+        (Some(url), _) => Err(CatError::Invalid(Invalid::StoreUrl(url.clone()))),
         (None, Some(dir)) => Ok(Box::new(sqlite::SqliteStore::open_with(
             dir,
             &config.quantization,
@@ -176,9 +174,7 @@ pub fn open_store(config: &StoreConfig) -> CatResult<Box<dyn Store>> {
                 ..sqlite::HnswParams::default()
             },
         )?)),
-        (None, None) => Err(CatError::Invalid(
-            "give --data DIR (embedded store) or --store postgres://...".into(),
-        )),
+        (None, None) => Err(CatError::Invalid(Invalid::NoStore)),
     }
 }
 
@@ -191,23 +187,20 @@ pub const NORM_TOLERANCE: f32 = 0.01;
 /// [`NORM_TOLERANCE`].
 pub fn check_vector(vector: &[f32], contract: &ModelContract) -> CatResult<()> {
     if vector.len() != contract.dim {
-        return Err(CatError::Contract(format!(
-            "embedding has {} values; this catalogue's model {contract} has {}",
-            vector.len(),
-            contract.dim
-        )));
+        return Err(CatError::Contract(ContractMismatch::Dimension {
+            got: vector.len(),
+            contract: Box::new(contract.clone()),
+        }));
     }
     if let Some(i) = vector.iter().position(|v| !v.is_finite()) {
-        return Err(CatError::Invalid(format!(
-            "embedding value {i} is {} (NaN or infinite)",
-            vector[i]
-        )));
+        return Err(CatError::Invalid(Invalid::NotFinite {
+            index: i,
+            value: vector[i],
+        }));
     }
     let norm = l2_norm(vector);
     if !((1.0 - NORM_TOLERANCE)..=(1.0 + NORM_TOLERANCE)).contains(&norm) {
-        return Err(CatError::Invalid(format!(
-            "embedding must be unit length: its L2 norm is {norm:.4}, allowed 1 ± {NORM_TOLERANCE}"
-        )));
+        return Err(CatError::Invalid(Invalid::NotUnitLength { norm }));
     }
     Ok(())
 }

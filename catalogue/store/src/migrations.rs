@@ -149,7 +149,9 @@ mod tests {
         use std::error::Error;
 
         let list = list();
-        let e = MigrationError::failed("postgres", &list[1])(CatError::NotFound("x".into()));
+        let e = MigrationError::failed("postgres", &list[1])(CatError::NotFound(
+            crate::Missing::StoredProduct("x".into()),
+        ));
         assert_eq!(
             e.to_string(),
             "store: postgres schema migration 2 (step) failed: not found: x"

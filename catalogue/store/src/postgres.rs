@@ -23,7 +23,7 @@ use super::{
     EventLog, KeyInfo, KeyStore, LoggedEvent, ProductIndex, Role, Store, StoreStats, StoredProduct,
     Upserted,
 };
-use crate::error::{CatError, CatResult};
+use crate::error::{CatError, CatResult, ContractMismatch, Missing};
 
 pub use migrations::SCHEMA_VERSION;
 
@@ -192,10 +192,10 @@ impl ProductIndex for PgStore {
     fn ensure_contract(&self, contract: &ModelContract) -> CatResult<()> {
         match self.contract()? {
             Some(c) if &c == contract => Ok(()),
-            Some(c) => Err(CatError::Contract(format!(
-                "this catalogue holds {c} vectors ({} dims); refusing {contract} ({} dims)",
-                c.dim, contract.dim
-            ))),
+            Some(c) => Err(CatError::Contract(ContractMismatch::Catalogue {
+                held: Box::new(c),
+                refused: Box::new(contract.clone()),
+            })),
             None => {
                 self.primary.with(|c| {
                     c.execute(
@@ -274,7 +274,7 @@ impl ProductIndex for PgStore {
             )?)
         })?;
         if n == 0 {
-            return Err(CatError::NotFound(p.id.clone()));
+            return Err(CatError::NotFound(Missing::StoredProduct(p.id.clone())));
         }
         Ok(())
     }

@@ -6,7 +6,7 @@
 
 use shoplook_core::wire::{Event, Ranking};
 
-use crate::error::{CatError, CatResult};
+use crate::error::{CatError, CatResult, Invalid};
 
 /// Default retention of the search and event logs.
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
@@ -79,11 +79,7 @@ pub fn check_session_id(id: &str) -> CatResult<()> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return Err(CatError::Invalid(
-            "`session_id` must be 8-64 characters of A-Z, a-z, 0-9, '-' and '_' (a random id \
-             per app session)"
-                .into(),
-        ));
+        return Err(CatError::Invalid(Invalid::SessionId));
     }
     Ok(())
 }
@@ -96,9 +92,7 @@ pub fn check_event(e: &Event) -> CatResult<()> {
     if let Some(p) = e.position
         && !(1..=1000).contains(&p)
     {
-        return Err(CatError::Invalid(
-            "`position` is 1-based and at most 1000".into(),
-        ));
+        return Err(CatError::Invalid(Invalid::Position(p)));
     }
     if let Some(q) = &e.query_id
         && (!(1..=64).contains(&q.len())
@@ -106,9 +100,7 @@ pub fn check_event(e: &Event) -> CatResult<()> {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
     {
-        return Err(CatError::Invalid(
-            "`query_id` must be 1-64 characters of A-Z, a-z, 0-9, '-' and '_' (as the search returned it)".into(),
-        ));
+        return Err(CatError::Invalid(Invalid::QueryId));
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::report::{CampaignView, Report};
 use super::{Ads, AdsConfig, MAX_BID_CENTS, MAX_DAILY_BUDGET_CENTS, MAX_FREQUENCY_CAP};
-use crate::error::{CatError, CatResult};
+use crate::error::{CatError, CatResult, Missing};
 use crate::rules::{TextError, check_text, may_exist, quoted};
 use crate::store::campaigns::{Campaign, Pacing, day_of};
 use crate::store::{KeyInfo, Role, Store};
@@ -74,7 +74,7 @@ pub enum CampaignError {
 
 impl From<CampaignError> for CatError {
     fn from(e: CampaignError) -> Self {
-        CatError::Invalid(e.to_string())
+        CatError::invalid(e)
     }
 }
 
@@ -220,7 +220,7 @@ impl CampaignService {
 
     /// The campaign `id` if `scope` covers it, else `NotFound`.
     pub fn get(&self, scope: CampaignScope, id: &str, now: i64) -> CatResult<Campaign> {
-        let missing = || CatError::NotFound(format!("campaign {}", quoted(id)));
+        let missing = || CatError::NotFound(Missing::Campaign(id.to_string()));
         if !campaign_id_shape(id) {
             return Err(missing());
         }

@@ -25,7 +25,7 @@ pub use rank::{Ranker, SimilarityRanker};
 pub use retrieve::{Candidates, Retriever};
 
 use crate::ads::{Ads, AdsBlender};
-use crate::error::{CatError, CatResult};
+use crate::error::{CatError, CatResult, ContractMismatch};
 use crate::store::campaigns::AdServe;
 use crate::store::searches::check_session_id;
 use crate::store::{SearchRecord, Store, check_vector};
@@ -193,9 +193,10 @@ impl Pipeline {
 /// dimension, 400 for NaN/inf or non-unit vectors).
 pub fn check_query(contract: &ModelContract, model: &str, vector: &[f32]) -> CatResult<()> {
     if model != contract.to_string() {
-        return Err(CatError::Contract(format!(
-            "this catalogue holds {contract} vectors; the query is {model:?}"
-        )));
+        return Err(CatError::Contract(ContractMismatch::Model {
+            held: Box::new(contract.clone()),
+            model: model.to_string(),
+        }));
     }
     check_vector(vector, contract)
 }
@@ -204,10 +205,28 @@ pub fn check_query(contract: &ModelContract, model: &str, vector: &[f32]) -> Cat
 /// Longest `category` or brand filter (the longest a product's can be).
 pub const MAX_FILTER_CHARS: usize = 200;
 
+/// Why a search request is refused; the Display is the message clients see.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SearchError {
+    #[error("k must be within 1..={MAX_K}")]
+    K(usize),
+    /// `name`: `category` or `filters.brand`.
+    #[error("`{name}` must be at most {MAX_FILTER_CHARS} characters without control characters")]
+    Filter { name: &'static str },
+    #[error("price filters must be finite numbers")]
+    Price,
+}
+
+impl From<SearchError> for CatError {
+    fn from(e: SearchError) -> Self {
+        CatError::invalid(e)
+    }
+}
+
 pub fn validate(contract: &ModelContract, req: &SearchRequest) -> CatResult<()> {
     check_query(contract, &req.model, &req.embedding)?;
     if req.k == 0 || req.k > MAX_K {
-        return Err(CatError::Invalid(format!("k must be within 1..={MAX_K}")));
+        return Err(SearchError::K(req.k).into());
     }
     if let Some(s) = &req.session_id {
         check_session_id(s)?;
@@ -219,9 +238,7 @@ pub fn validate(contract: &ModelContract, req: &SearchRequest) -> CatResult<()> 
         if let Some(v) = v
             && (v.chars().count() > MAX_FILTER_CHARS || v.chars().any(char::is_control))
         {
-            return Err(CatError::Invalid(format!(
-                "`{name}` must be at most {MAX_FILTER_CHARS} characters without control characters"
-            )));
+            return Err(SearchError::Filter { name }.into());
         }
     }
     if [f.max_price, f.min_price]
@@ -229,9 +246,7 @@ pub fn validate(contract: &ModelContract, req: &SearchRequest) -> CatResult<()> 
         .flatten()
         .any(|p| !p.is_finite())
     {
-        return Err(CatError::Invalid(
-            "price filters must be finite numbers".into(),
-        ));
+        return Err(SearchError::Price.into());
     }
     Ok(())
 }

@@ -139,7 +139,7 @@ pub fn update_fields_keeps_the_vector(backend: &dyn Backend) {
         id: "missing".into(),
         ..product(1)
     }) {
-        Err(CatError::NotFound(id)) => assert_eq!(id, "missing"),
+        Err(CatError::NotFound(crate::Missing::StoredProduct(id))) => assert_eq!(id, "missing"),
         r => panic!("update of a missing product: {r:?}"),
     }
 }

@@ -12,7 +12,7 @@ use usearch::{Index, IndexOptions, MetricKind, ScalarKind, b1x8};
 
 use super::{SqliteStore, schema};
 use crate::ProductIndex;
-use crate::error::{CatError, CatResult};
+use crate::error::{CatError, CatResult, Invalid};
 
 /// Quantisation of a new embedded index. Candidates are re-ranked with the exact vectors, so
 /// i8 loses no recall against f16 while it takes a third of the memory and builds twice as
@@ -148,9 +148,7 @@ pub(super) fn parse_quantization(q: &str) -> CatResult<ScalarKind> {
         "i8" => ScalarKind::I8,
         "b1" => ScalarKind::B1,
         _ => {
-            return Err(CatError::Invalid(format!(
-                "unknown quantization {q:?} (f32, f16, bf16, i8, b1)"
-            )));
+            return Err(CatError::Invalid(Invalid::Quantization(q.to_string())));
         }
     })
 }

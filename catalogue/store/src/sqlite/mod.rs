@@ -50,7 +50,7 @@ use super::{
     EventLog, KeyInfo, KeyStore, LoggedEvent, ProductIndex, Role, Store, StoreStats, StoredProduct,
     Upserted,
 };
-use crate::error::{CatError, CatResult};
+use crate::error::{CatError, CatResult, ContractMismatch, Missing};
 
 pub struct SqliteStore {
     dir: PathBuf,
@@ -157,10 +157,10 @@ impl ProductIndex for SqliteStore {
     fn ensure_contract(&self, contract: &ModelContract) -> CatResult<()> {
         match self.contract()? {
             Some(c) if &c == contract => Ok(()),
-            Some(c) => Err(CatError::Contract(format!(
-                "this catalogue holds {c} vectors ({} dims); refusing {contract} ({} dims)",
-                c.dim, contract.dim
-            ))),
+            Some(c) => Err(CatError::Contract(ContractMismatch::Catalogue {
+                held: Box::new(c),
+                refused: Box::new(contract.clone()),
+            })),
             None => {
                 let conn = self.write.lock().unwrap();
                 conn.execute(
@@ -224,7 +224,7 @@ impl ProductIndex for SqliteStore {
                 ],
             )?;
             if n == 0 {
-                return Err(CatError::NotFound(p.id.clone()));
+                return Err(CatError::NotFound(Missing::StoredProduct(p.id.clone())));
             }
             tx.commit()?;
         }
