@@ -89,13 +89,24 @@ impl App {
 
     /// The axum app alone (no background work): for callers that run their own server.
     pub fn router(self) -> Router {
+        let trends = self.trends_config();
         router_with(
             self.store,
             self.contract,
             &self.config,
             self.pipeline,
-            self.trends,
+            trends,
         )
+    }
+
+    /// The trend settings as served: with maintenance, the retention it purges at, so that
+    /// a week the purge has started on is never reported (whatever `with_trends` was given).
+    fn trends_config(&self) -> TrendsConfig {
+        let mut trends = self.trends.clone();
+        if let Some(m) = &self.maintenance {
+            trends.retention_days = m.retention_days;
+        }
+        trends
     }
 
     /// Serves until Ctrl-C or SIGTERM.
@@ -119,16 +130,11 @@ impl App {
         let store = self.store.clone();
         let limits = self.config.limits.clone();
         let mut tasks: Vec<JoinHandle<()>> = vec![tokio::spawn(flush_every(store.clone()))];
+        self.trends = self.trends_config();
         if let Some(m) = self.maintenance.take() {
             tasks.push(tokio::spawn(maintain_every(store.clone(), m)));
         }
-        let app = router_with(
-            store.clone(),
-            self.contract,
-            &self.config,
-            self.pipeline,
-            self.trends,
-        );
+        let app = self.router();
         tracing::info!(%addr, store = store.kind(), limits = ?limits, "serving");
         ready(addr);
         server::serve_connections(listener, app, limits, shutdown).await;
@@ -208,5 +214,38 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A served trend report follows the purge's retention, not the default it was given.
+    #[test]
+    fn trend_reports_use_the_retention_the_server_purges_at() {
+        let dir =
+            std::env::temp_dir().join(format!("shoplook-app-{}", shoplook_domain::random_hex(4)));
+        let store = shoplook_domain::store::sqlite::SqliteStore::open(
+            &dir,
+            shoplook_domain::store::sqlite::DEFAULT_QUANTIZATION,
+        )
+        .unwrap();
+        let contract = ModelContract {
+            id: "m".into(),
+            version: "1".into(),
+            dim: 3,
+        };
+        let app = App::new(Arc::new(store), contract, ServeConfig::default())
+            .with_trends(TrendsConfig::default());
+        assert_eq!(app.trends_config().retention_days, 90);
+        let app = app.with_learning_and_ads(
+            LearnConfig::default(),
+            30,
+            Duration::from_secs(3600),
+            AdsConfig::default(),
+        );
+        assert_eq!(app.trends_config().retention_days, 30);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -339,15 +339,6 @@ mod tests {
     }
 
     #[test]
-    fn quoted_inputs_are_capped() {
-        assert_eq!(quoted("abc"), "\"abc\"");
-        let long = "x".repeat(10_000);
-        let q = quoted(&long);
-        assert!(q.len() < 100, "{q}");
-        assert!(q.ends_with("(10000 characters)"), "{q}");
-    }
-
-    #[test]
     fn bodies_fail_as_bad_requests_with_the_reason() {
         let e = parse_json::<SearchRequest>(b"{\"embedding\":[1],\"model\":\"m\",\"x\":1}")
             .err()

@@ -226,6 +226,17 @@ fn postgres_detail(e: &postgres::Error) -> String {
 mod tests {
     use super::*;
 
+    /// One test for `quoted`, wherever it is re-exported (domain rules, HTTP extractors).
+    #[test]
+    fn quoted_inputs_are_capped() {
+        assert_eq!(quoted("abc"), "\"abc\"");
+        let q = quoted(&"a".repeat(100));
+        assert!(q.ends_with("…\" (100 characters)"), "{q}");
+        let q = quoted(&"x".repeat(10_000));
+        assert!(q.len() < 100, "{q}");
+        assert!(q.ends_with("(10000 characters)"), "{q}");
+    }
+
     use std::error::Error;
 
     #[test]
