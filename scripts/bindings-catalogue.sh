@@ -35,6 +35,10 @@ catalogue_start() {
   SHOPLOOK_CATALOGUE_ADVERTISER_KEY="$("${cat[@]}" keys create --data "$SERVER_DIR/data" --name bindings-advertiser \
     --role advertiser 2>/dev/null | tail -n1)"
   [ -n "$SHOPLOOK_CATALOGUE_ADVERTISER_KEY" ] || { log "catalogue keys create --role advertiser failed"; return 1; }
+  # An admin key: the demo tests count stored events on /metrics, which takes one.
+  SHOPLOOK_CATALOGUE_ADMIN_KEY="$("${cat[@]}" keys create --data "$SERVER_DIR/data" --name bindings-ops \
+    --admin 2>/dev/null | tail -n1)"
+  [ -n "$SHOPLOOK_CATALOGUE_ADMIN_KEY" ] || { log "catalogue keys create --admin failed"; return 1; }
   # Two free loopback ports: one for the server, one where nothing will listen.
   read -r port offline_port < <(python3 -c 'import socket
 s=[socket.socket() for _ in range(2)]
@@ -53,7 +57,7 @@ print(*[x.getsockname()[1] for x in s])')
   curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 \
     || { cat "$SERVER_DIR/serve.log" >&2; log "catalogue server not ready after 60 s"; return 1; }
   export SHOPLOOK_CATALOGUE_URL="http://127.0.0.1:$port"
-  export SHOPLOOK_CATALOGUE_KEY SHOPLOOK_CATALOGUE_ADVERTISER_KEY
+  export SHOPLOOK_CATALOGUE_KEY SHOPLOOK_CATALOGUE_ADVERTISER_KEY SHOPLOOK_CATALOGUE_ADMIN_KEY
   export SHOPLOOK_CATALOGUE_OFFLINE_URL="http://127.0.0.1:$offline_port"
   log "catalogue server: $SHOPLOOK_CATALOGUE_URL (pid $SERVER_PID)"
 }

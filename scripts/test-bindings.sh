@@ -138,7 +138,7 @@ run_swift() {
   # Inside the chroot the repository is mounted at /work; paths below are relative to it.
   local rel="${OUT#"$ROOT"/}" envs
   envs="SHOPLOOK_MODELS=/work/models SHOPLOOK_FIXTURES=/work/fixtures"
-  for v in SHOPLOOK_CATALOGUE_URL SHOPLOOK_CATALOGUE_KEY SHOPLOOK_CATALOGUE_ADVERTISER_KEY SHOPLOOK_CATALOGUE_OFFLINE_URL; do
+  for v in SHOPLOOK_CATALOGUE_URL SHOPLOOK_CATALOGUE_KEY SHOPLOOK_CATALOGUE_ADVERTISER_KEY SHOPLOOK_CATALOGUE_ADMIN_KEY SHOPLOOK_CATALOGUE_OFFLINE_URL; do
     [ -n "${!v:-}" ] && envs="$envs $v=$(printf '%q' "${!v}")"
   done
   # Hand-written extensions (not a generated ShopLook.swift that scripts/build-ios.sh may have put there).

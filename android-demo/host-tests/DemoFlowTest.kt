@@ -38,8 +38,13 @@ class DemoFlowTest {
     private suspend fun DemoController.awaitSheet(ms: Long = 30_000): Sheet =
         withTimeout(ms) { (state.first { (it as? Screen.Photo)?.sheet.let { s -> s != null && s !is Sheet.Loading } } as Screen.Photo).sheet!! }
 
-    private fun eventsStored(): Int = URI("$url/metrics").toURL().readText().lines()
-        .first { it.startsWith("shoplook_events ") }.substringAfter(' ').trim().toDouble().toInt()
+    /** Stored events, from `/metrics` (an admin key's page). */
+    private fun eventsStored(): Int {
+        val c = URI("$url/metrics").toURL().openConnection()
+        c.setRequestProperty("Authorization", "Bearer " + System.getenv("SHOPLOOK_CATALOGUE_ADMIN_KEY")!!)
+        return c.getInputStream().bufferedReader().use { it.readText() }.lines()
+            .first { it.startsWith("shoplook_events ") }.substringAfter(' ').trim().toDouble().toInt()
+    }
 
     /** Taps the centre of [item]'s box as laid out on a 1080x2340 portrait phone. */
     private fun DemoController.tapItem(p: Screen.Photo, index: Int): ScreenBox? {

@@ -9,10 +9,13 @@ import Foundation
 import FoundationNetworking   // URLSession on Linux
 #endif
 
-/// GET `url` and return the body as text (the catalogue's /metrics).
-func httpGet(_ url: URL) async throws -> String {
-    try await withCheckedThrowingContinuation { cont in
-        URLSession.shared.dataTask(with: url) { data, _, error in
+/// GET `url` with `bearer` as the API key and return the body as text (the catalogue's
+/// /metrics, which takes an admin key).
+func httpGet(_ url: URL, bearer: String) async throws -> String {
+    var request = URLRequest(url: url)
+    request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization")
+    return try await withCheckedThrowingContinuation { cont in
+        URLSession.shared.dataTask(with: request) { data, _, error in
             if let error { cont.resume(throwing: error) } else { cont.resume(returning: String(decoding: data ?? Data(), as: UTF8.self)) }
         }.resume()
     }
@@ -193,7 +196,7 @@ func registerDemoTests() {
         return c.tap(layoutBoxes(p.targets, m), v.centerX, v.centerY)
     }
     func eventsStored() async throws -> Int {
-        let text = try await httpGet(URL(string: "\(url)/metrics")!)
+        let text = try await httpGet(URL(string: "\(url)/metrics")!, bearer: env["SHOPLOOK_CATALOGUE_ADMIN_KEY"] ?? "")
         let line = text.split(separator: "\n").first { $0.hasPrefix("shoplook_events ") }!
         return Int(Double(line.split(separator: " ")[1])!)
     }
