@@ -15,13 +15,18 @@ use common::*;
 /// A server on an empty embedded store with short client timeouts (1 s for headers, 2 s for
 /// a body unless `extra` says otherwise).
 fn server(extra: &[&str]) -> (Server, SocketAddr) {
+    server_on(&Backend::sqlite("hardening"), extra)
+}
+
+/// [`server`] on `backend`.
+fn server_on(backend: &Backend, extra: &[&str]) -> (Server, SocketAddr) {
     let mut args = extra.to_vec();
     for (flag, default) in [("--header-timeout", "1"), ("--request-timeout", "2")] {
         if !args.contains(&flag) {
             args.extend([flag, default]);
         }
     }
-    let s = Server::start(&Backend::sqlite("hardening"), &args);
+    let s = Server::start(backend, &args);
     let addr = s
         .url
         .trim_start_matches("http://")
@@ -139,11 +144,7 @@ fn an_unauthorised_body_is_not_waited_for() {
 fn a_keyed_body_sent_slowly_gets_408() {
     let backend = Backend::sqlite("hardening-408");
     let key = create_key(&backend, "slow", false);
-    let s = Server::start(
-        &backend,
-        &["--header-timeout", "1", "--request-timeout", "2"],
-    );
-    let addr: SocketAddr = s.url.trim_start_matches("http://").parse().unwrap();
+    let (_s, addr) = server_on(&backend, &[]);
     let mut slow = TcpStream::connect(addr).unwrap();
     write!(
         slow,
@@ -210,11 +211,7 @@ fn one_address_cannot_take_every_connection() {
 fn made_up_methods_do_not_grow_metrics() {
     let backend = Backend::sqlite("hardening");
     let admin = create_key(&backend, "ops", true);
-    let s = Server::start(
-        &backend,
-        &["--header-timeout", "1", "--request-timeout", "2"],
-    );
-    let addr: SocketAddr = s.url.trim_start_matches("http://").parse().unwrap();
+    let (_s, addr) = server_on(&backend, &[]);
     let metrics = || {
         let (status, _, body) = http("GET", &format!("http://{addr}/metrics"), Some(&admin), None);
         assert_eq!(status, 200);

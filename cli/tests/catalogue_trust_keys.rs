@@ -13,27 +13,8 @@
 
 mod common;
 
-use common::{Backend, Server, create_key, http, run, vector};
+use common::{Backend, Server, create_key, http, issue_key as issue, run, vector};
 use serde_json::{Value, json};
-
-/// `keys create` with `flags`: (secret, id).
-fn issue(backend: &Backend, name: &str, flags: &[&str]) -> (String, String) {
-    let mut args: Vec<String> = ["keys", "create", "--name", name]
-        .iter()
-        .chain(flags)
-        .map(|s| s.to_string())
-        .collect();
-    args.extend(backend.args());
-    let (ok, out, err) = run(&args);
-    assert!(ok, "keys create: {err}");
-    let id = err
-        .split_whitespace()
-        .find(|w| w.starts_with("key_"))
-        .unwrap_or_else(|| panic!("no id in {err:?}"))
-        .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
-        .to_string();
-    (out.trim().to_string(), id)
-}
 
 /// `keys <args>` on `backend`: (ok, stdout, stderr).
 fn keys(backend: &Backend, args: &[&str]) -> (bool, String, String) {

@@ -4,68 +4,9 @@
 //! at most 2 ranks on queries it never sent. And the honest shoppers still gain from the
 //! learned ranking over the visual one.
 
-use shoplook_core::ModelContract;
-use shoplook_core::wire::Product;
 use shoplook_tools::simulate::attack::{AttackConfig, simulate_attack};
-use shoplook_tools::simulate::{SimConfig, SimProduct, simulate_on};
-
-const DIM: usize = 64;
-
-/// splitmix64: a synthetic catalogue without the model (8 clusters of 40 products), as in
-/// `honest_clicks.rs`.
-fn unit(seed: u64, spread: f64, around: Option<&[f32]>) -> Vec<f32> {
-    let mut z = seed;
-    let mut next = || {
-        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut x = z;
-        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((x ^ (x >> 31)) >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-    };
-    let mut v: Vec<f32> = (0..DIM)
-        .map(|i| {
-            let noise = (next() * spread * 3.5 / (DIM as f64).sqrt()) as f32;
-            around.map_or(noise, |c| c[i] + noise)
-        })
-        .collect();
-    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    v.iter_mut().for_each(|x| *x /= n);
-    v
-}
-
-fn catalogue() -> Vec<SimProduct> {
-    let brands = ["Northwind", "Contoso", "Fabrikam", "Tailspin"];
-    (0..8u64)
-        .flat_map(|c| {
-            let centre = unit(1000 + c, 1.0, None);
-            (0..40u64).map(move |i| {
-                let n = c * 40 + i;
-                SimProduct {
-                    product: Product {
-                        id: format!("syn-{n}"),
-                        title: format!("Product {n}"),
-                        brand: brands[(n % 4) as usize].into(),
-                        price: (20 + (n * 37) % 180) as f64,
-                        currency: "EUR".into(),
-                        category: "synthetic".into(),
-                        image: format!("syn-{n}.jpg"),
-                        url: format!("https://example.com/syn/{n}"),
-                        in_stock: true,
-                    },
-                    vector: unit(n, 0.6, Some(&centre)),
-                }
-            })
-        })
-        .collect()
-}
-
-fn contract() -> ModelContract {
-    ModelContract {
-        id: "synthetic".into(),
-        version: "1".into(),
-        dim: DIM,
-    }
-}
+use shoplook_tools::simulate::synthetic::{catalogue, contract};
+use shoplook_tools::simulate::{SimConfig, simulate_on};
 
 #[test]
 fn one_key_over_fresh_sessions_cannot_steer_the_learned_ranking() {

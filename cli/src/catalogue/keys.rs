@@ -3,13 +3,14 @@
 
 use serde_json::json;
 use shoplook_domain::iso_date;
+use shoplook_domain::store::campaigns::day_of;
 use shoplook_domain::store::{KeyRecord, Revoked, Store};
 
 use crate::error::{CliError, CliResult};
 
 /// The keys as a table (or JSON Lines with `json`), oldest first.
 pub fn listing(keys: &[KeyRecord], json: bool) -> String {
-    let day = |s: i64| iso_date(s.div_euclid(86_400));
+    let day = |s: i64| iso_date(day_of(s));
     if json {
         return keys
             .iter()

@@ -132,6 +132,11 @@ pub fn create_key(backend: &Backend, name: &str, admin: bool) -> String {
 
 /// `keys create --name NAME` with more flags (`--role advertiser`, `--role brand --brand B`).
 pub fn create_key_with(backend: &Backend, name: &str, flags: &[&str]) -> String {
+    issue_key(backend, name, flags).0
+}
+
+/// [`create_key_with`], with the key's id (printed on stderr): (secret, id).
+pub fn issue_key(backend: &Backend, name: &str, flags: &[&str]) -> (String, String) {
     let mut args = vec![
         "keys".to_string(),
         "create".into(),
@@ -144,7 +149,13 @@ pub fn create_key_with(backend: &Backend, name: &str, flags: &[&str]) -> String 
     assert!(ok, "keys create failed: {err}");
     let key = out.trim().to_string();
     assert!(key.starts_with("slk_"), "{key}");
-    key
+    let id = err
+        .split_whitespace()
+        .find(|w| w.starts_with("key_"))
+        .unwrap_or_else(|| panic!("no id in {err:?}"))
+        .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string();
+    (key, id)
 }
 
 /// A running `serve` process on a free loopback port, killed on drop.

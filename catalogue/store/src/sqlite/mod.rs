@@ -471,7 +471,7 @@ impl KeyStore for SqliteStore {
                 )
                 .optional()?)
         })?;
-        row.map(|(key, ..)| key).transpose()
+        row.map(KeyRow::into_key).transpose()
     }
 
     fn list_keys(&self) -> CatResult<Vec<KeyRecord>> {
@@ -479,14 +479,14 @@ impl KeyStore for SqliteStore {
             let mut stmt = conn.prepare(&format!(
                 "SELECT {KEY_COLS}, created_at, revoked_at FROM api_keys ORDER BY created_at, id"
             ))?;
-            let rows = stmt.query_map([], key_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            let rows = stmt.query_map([], |r| Ok((key_row(r)?, r.get(4)?, r.get(5)?)))?;
+            Ok(rows.collect::<Result<Vec<(KeyRow, i64, Option<i64>)>, _>>()?)
         })?;
         rows.into_iter()
             .map(|(key, created_at, revoked_at)| {
                 Ok(KeyRecord {
-                    key: key?,
-                    created_at: created_at.unwrap_or_default(),
+                    key: key.into_key()?,
+                    created_at,
                     revoked_at,
                 })
             })
@@ -515,20 +515,36 @@ impl KeyStore for SqliteStore {
     }
 }
 
-/// The columns [`key_row`] reads, then optionally `created_at, revoked_at`.
+/// The columns [`key_row`] reads.
 const KEY_COLS: &str = "id, name, role, brand";
 
-/// A key row: the key (or why its stored role is not one), and `created_at, revoked_at` when
-/// selected.
-type KeyRow = (CatResult<KeyInfo>, Option<i64>, Option<i64>);
+/// A key row as read: its role is parsed apart, so that a role this version cannot read is
+/// a [`CatError::StoredRole`] (not a SQLite error).
+struct KeyRow {
+    id: String,
+    name: String,
+    role: String,
+    brand: Option<String>,
+}
+
+impl KeyRow {
+    fn into_key(self) -> CatResult<KeyInfo> {
+        let role = Role::parse(&self.role, self.brand.as_deref()).map_err(CatError::StoredRole)?;
+        Ok(KeyInfo {
+            id: self.id,
+            name: self.name,
+            role,
+        })
+    }
+}
 
 fn key_row(r: &rusqlite::Row) -> rusqlite::Result<KeyRow> {
-    let (id, name, role, brand): (String, String, String, Option<String>) =
-        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-    let key = Role::parse(&role, brand.as_deref())
-        .map(|role| KeyInfo { id, name, role })
-        .map_err(CatError::StoredRole);
-    Ok((key, r.get(4).ok(), r.get(5).ok().flatten()))
+    Ok(KeyRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: r.get(2)?,
+        brand: r.get(3)?,
+    })
 }
 
 impl Store for SqliteStore {

@@ -36,6 +36,7 @@ pub mod ads;
 mod arm;
 pub mod attack;
 mod error;
+pub mod synthetic;
 
 pub use arm::{ArmServer, Http};
 pub use error::SimError;

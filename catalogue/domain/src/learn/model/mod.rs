@@ -211,10 +211,7 @@ impl Model {
             return;
         }
         let key = self.key_id(&rec.key_name);
-        let session = match &rec.session_id {
-            Some(s) => format!("s:{s}"),
-            None => format!("q:{}", rec.query_id),
-        };
+        let session = session_key(rec.session_id.as_deref(), &rec.query_id);
         let row = if self.rows.len() < self.cfg.max_queries {
             self.vectors.extend_from_slice(&rec.embedding);
             self.rows.push(rec.query_id.clone());
@@ -251,10 +248,7 @@ impl Model {
         };
         // Only the shopper who searched can tell what became of the list: an event of
         // another key or another session (a bot replaying query ids) teaches nothing.
-        let session = match &e.event.session_id {
-            Some(s) => format!("s:{s}"),
-            None => format!("q:{qid}"),
-        };
+        let session = session_key(e.event.session_id.as_deref(), qid);
         if self.key_ids.get(&e.key_name) != Some(&q.key) || session != q.session {
             return;
         }
@@ -517,11 +511,7 @@ impl Model {
             for (s, q) in near {
                 let w = f64::from((s - floor) / (1.0 - floor).max(1e-6));
                 for (p, c) in &q.outcomes {
-                    let wc = Counts {
-                        exams: w * c.exams,
-                        clicks: w * c.clicks,
-                        purchases: w * c.purchases,
-                    };
+                    let wc = c.scaled(w);
                     total.add(&wc);
                     if let Some(&i) = index.get(p.as_str()) {
                         mine[i].add(&wc);
@@ -546,6 +536,15 @@ impl Model {
             }
         }
         out
+    }
+}
+
+/// The session a search or event belongs to: `s:` its session id, or `q:` its query id when
+/// it gave none (a search without a session is a session of its own).
+fn session_key(session_id: Option<&str>, query_id: &str) -> String {
+    match session_id {
+        Some(s) => format!("s:{s}"),
+        None => format!("q:{query_id}"),
     }
 }
 
